@@ -1,0 +1,143 @@
+"""The paper's three networks (SPEC section 3), each with a fixed 0/1 mask on every weight matrix.
+
+    from models import MLP, Transformer, MnistMLP
+    model = MLP(p=67, seed=0)          # 115,000 weights: W_E 500x67, W_in 48x500, W_out 500x48, W_U 67x500
+    logits = model(x)                  # x: (n, 2) token pairs (a, b)
+
+No biases and no LayerNorm: every parameter is a prunable weight matrix, initialised N(0, kappa/sqrt(fan_in)).
+The network computes with W * m (`model.w(name)`), so a masked weight has no effect and gets no
+gradient. Matrices are stored as (fan_out, fan_in) so that the code reads like the paper's
+equations, W x.
+
+Each model has two forward passes that compute the same function:
+- `direct(x)`: the textbook form, the specification;
+- `forward(x)`: the same arithmetic regrouped for speed, which is what training uses. Inputs are
+  one-hot tokens, so any product of weight matrices that ends in W_E is a table with one column per
+  token and costs p columns instead of one per example; with no nonlinearity between W_out and W_U,
+  W_U W_out is one matrix. Tests check the two agree in float64.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Masked(nn.Module):
+    """Weight matrices, each with a fixed 0/1 mask buffer `mask_<name>`; `w(name)` is W * m."""
+
+    def add_weight(self, name, shape, kappa, generator):
+        std = kappa / math.sqrt(shape[1])  # shape is (fan_out, fan_in)
+        self.register_parameter(name, nn.Parameter(torch.randn(shape, generator=generator) * std))
+        self.register_buffer("mask_" + name, torch.ones(shape))
+        self.dense = True
+
+    def w(self, name):
+        if self.dense:  # W * 1 == W exactly: skip the multiply (and its backward) when nothing is pruned
+            return getattr(self, name)
+        return getattr(self, name) * getattr(self, "mask_" + name)
+
+    def weights(self):
+        """The prunable weights by name, in a fixed order (every parameter is one)."""
+        return dict(self.named_parameters())
+
+    def masks(self):
+        return {name: getattr(self, "mask_" + name) for name in self.weights()}
+
+    def set_masks(self, masks):
+        for name, m in masks.items():
+            getattr(self, "mask_" + name).copy_(m)
+        self.dense = all(bool(m.all()) for m in self.masks().values())
+
+
+class MLP(Masked):
+    """logits = W_U W_out ReLU(W_in (E[a] + E[b])), E = W_E's columns (SPEC section 3)."""
+
+    def __init__(self, p=67, d_emb=500, d_hidden=48, kappa=1.0, seed=0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.p = p
+        self.add_weight("W_E", (d_emb, p), kappa, g)
+        self.add_weight("W_in", (d_hidden, d_emb), kappa, g)
+        self.add_weight("W_out", (d_emb, d_hidden), kappa, g)
+        self.add_weight("W_U", (p, d_emb), kappa, g)
+
+    def direct(self, x):
+        W_E, W_in, W_out, W_U = (self.w(n) for n in ("W_E", "W_in", "W_out", "W_U"))
+        emb = W_E[:, x[:, 0]] + W_E[:, x[:, 1]]               # (d_emb, n)
+        return (W_U @ W_out @ F.relu(W_in @ emb)).T            # (n, p)
+
+    def forward(self, x):
+        W_E, W_in, W_out, W_U = (self.w(n) for n in ("W_E", "W_in", "W_out", "W_U"))
+        # W_in (E[a] + E[b]) = A[a] + A[b] with A = W_in W_E, one row per token.
+        # (index_select of rows: its backward is a deterministic index_add, and it is the fastest gather)
+        A = W_E.T @ W_in.T                                     # (p, d_hidden) = (W_in W_E)^T
+        h = F.relu(A.index_select(0, x[:, 0]) + A.index_select(0, x[:, 1]))  # (n, d_hidden)
+        return h @ (W_U @ W_out).T                             # (n, p)
+
+
+class Transformer(Masked):
+    """One block, causal single-head attention and a ReLU MLP, residual connections, input [a, b],
+    no positional embedding, logits read at the last position (SPEC section 3):
+        x_i = E[t_i];  r_i = x_i + W_O sum_j softmax_j(q_i . k_j / sqrt(d)) v_j  (j <= i);
+        r'_i = r_i + W_out ReLU(W_in r_i);  logits = W_U r'_last."""
+
+    def __init__(self, p=67, d_model=128, d_mlp=128, kappa=1.0, seed=0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.p, self.d = p, d_model
+        self.add_weight("W_E", (d_model, p), kappa, g)
+        for name in ("W_Q", "W_K", "W_V", "W_O"):
+            self.add_weight(name, (d_model, d_model), kappa, g)
+        self.add_weight("W_in", (d_mlp, d_model), kappa, g)
+        self.add_weight("W_out", (d_model, d_mlp), kappa, g)
+        self.add_weight("W_U", (p, d_model), kappa, g)
+
+    def _w(self):
+        return (self.w(n) for n in ("W_E", "W_Q", "W_K", "W_V", "W_O", "W_in", "W_out", "W_U"))
+
+    def direct(self, x):
+        W_E, W_Q, W_K, W_V, W_O, W_in, W_out, W_U = self._w()
+        X = W_E.T[x]                                           # (n, 2, d) residual stream
+        q, k, v = X @ W_Q.T, X @ W_K.T, X @ W_V.T
+        scores = q @ k.transpose(1, 2) / math.sqrt(self.d)     # (n, 2, 2)
+        causal = torch.ones(2, 2, dtype=torch.bool, device=x.device).tril()
+        scores = scores.masked_fill(~causal, float("-inf"))
+        r = X + torch.softmax(scores, dim=-1) @ v @ W_O.T
+        r = r + F.relu(r @ W_in.T) @ W_out.T
+        return r[:, -1] @ W_U.T
+
+    def forward(self, x):
+        W_E, W_Q, W_K, W_V, W_O, W_in, W_out, W_U = self._w()
+        a, b = x[:, 0], x[:, 1]
+        p = self.p
+        # Only the last position (token b) reaches the logits, and it attends to a and to b. Inputs
+        # are tokens, so each product that ends in W_E is a table with one column per token:
+        S = (W_Q @ W_E).T @ (W_K @ W_E) / math.sqrt(self.d)  # (p, p) score of query i on key j
+        OV = W_O @ (W_V @ W_E)                                 # (d, p) what attending to j writes
+        # The residual r = E[b] + att_a OV[a] + att_b OV[b] is linear in those columns, so W_in and
+        # W_U (the two maps that read r) apply to the tables once, not to every example.
+        T = torch.cat([W_E, OV], dim=1).T @ torch.cat([W_in, W_U]).T  # (2p, d_mlp + p)
+        att = torch.softmax(torch.stack([S[b, a], S[b, b]], dim=1), dim=1)
+        rows = T.index_select                                           # gather rows of T
+        z = rows(0, b) + att[:, :1] * rows(0, p + a) + att[:, 1:] * rows(0, p + b)  # [W_in r, W_U r]
+        pre, logits = z.split([W_in.shape[0], p], dim=1)
+        return logits + F.relu(pre) @ (W_U @ W_out).T
+
+
+class MnistMLP(Masked):
+    """784 -> 200 -> 200 -> 10, ReLU, no biases, kappa = 8: the large initialisation that makes MNIST
+    grok (SPEC section 3). Nothing to regroup: `forward` is `direct`."""
+
+    def __init__(self, d_in=784, d_hidden=200, n_classes=10, kappa=8.0, seed=0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.add_weight("W_1", (d_hidden, d_in), kappa, g)
+        self.add_weight("W_2", (d_hidden, d_hidden), kappa, g)
+        self.add_weight("W_3", (n_classes, d_hidden), kappa, g)
+
+    def direct(self, x):
+        W_1, W_2, W_3 = (self.w(n) for n in ("W_1", "W_2", "W_3"))
+        return F.relu(F.relu(x @ W_1.T) @ W_2.T) @ W_3.T
+
+    forward = direct

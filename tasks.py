@@ -1,0 +1,172 @@
+"""The paper's tasks: modular arithmetic and (Fashion-)MNIST, as full-batch tensors.
+
+    from tasks import modular, mnist
+    data = modular("add", p=67, frac_train=0.4, seed=0)   # 911 train / 1,367 test pairs
+    data = mnist("../shared/data/mnist-5k", seed=0)       # 1,000 train images, the official test split
+
+Modular arithmetic (SPEC section 2): inputs are token pairs (a, b), the label is (a op b) mod p.
+By default the pairs are the unordered ones, a <= b with a = b included (67*68/2 = 2,278 for p = 67,
+the set the authors' figures used); `ordered=True` gives all p^2 pairs. The pairs are shuffled with the
+run's seed and the first `frac_train` of them are the training set.
+
+MNIST: the standard IDX files (`train-images-idx3-ubyte[.gz]`, ...; the torchvision layout
+`MNIST/raw/` works as-is), downloaded with checksums when missing. 1,000 training images are drawn with
+the seed from the official train split and the model is evaluated on the official test split (the
+authors' code did the reverse; SPEC section 2 decides for the standard way). Pixels are scaled to
+[0, 1] and flattened to 784.
+"""
+import gzip
+import hashlib
+import os
+import urllib.request
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+class DataError(Exception):
+    """Missing or corrupt data: the message says what is wrong and how to fix it."""
+
+
+@dataclass
+class Data:
+    """One task's full-batch tensors. x is (n, 2) token ids for modular arithmetic, (n, 784) floats for
+    images; y holds class ids."""
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    n_classes: int
+    n_tokens: int = 0  # vocabulary size p for token inputs, 0 for images
+
+    def to(self, device):
+        return Data(*(t.to(device) for t in (self.x_train, self.y_train, self.x_test, self.y_test)),
+                    self.n_classes, self.n_tokens)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Modular arithmetic
+
+# One line per operation: c = f(a, b) mod p. `add` is the paper's task; the rest are v3's.
+OPERATIONS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "x2y2": lambda a, b: a * a + b * b,            # a^2 + b^2
+    "x2xyy2": lambda a, b: a * a + a * b + b * b,  # a^2 + ab + b^2
+    "x3xy": lambda a, b: a * a * a + a * b,        # a^3 + ab
+}
+
+
+def modular(op="add", p=67, frac_train=0.4, seed=0, ordered=False):
+    """All pairs (a, b) of tokens 0..p-1 (a <= b unless `ordered`), labelled (a op b) mod p, split
+    into train and test by a permutation drawn from `seed`."""
+    if op not in OPERATIONS:
+        raise ValueError(f"unknown operation {op!r}; choose from {', '.join(OPERATIONS)}")
+    a, b = torch.meshgrid(torch.arange(p), torch.arange(p), indexing="ij")
+    a, b = a.flatten(), b.flatten()
+    if not ordered:
+        a, b = a[a <= b], b[a <= b]
+    x = torch.stack([a, b], dim=1)
+    y = OPERATIONS[op](a, b) % p
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    n_train = int(frac_train * len(x))
+    train, test = order[:n_train], order[n_train:]
+    return Data(x[train], y[train], x[test], y[test], n_classes=p, n_tokens=p)
+
+
+# ---------------------------------------------------------------------------------------------------
+# MNIST and Fashion-MNIST from IDX files
+
+IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+# Where to download from, and the MD5 of each official .gz file (the checksums torchvision uses).
+SOURCES = {
+    "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", (
+        "f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
+        "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c")),
+    "fashion": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", (
+        "8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
+        "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310")),
+}
+DEFAULT_DIRS = {"mnist": "data/mnist", "fashion": "/usr/share/datasets/fashion-mnist"}
+
+
+def read_idx(path):
+    """An IDX file (optionally gzipped) as a numpy array. Raises DataError if it is not a valid one."""
+    try:
+        with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:
+        raise DataError(f"cannot read {path}: {e}") from None
+    # Header: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions, then
+    # each dimension as a big-endian uint32.
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] == 0:
+        raise DataError(f"{path} is not an IDX file of unsigned bytes (bad header)")
+    ndim = raw[3]
+    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    size = int(np.prod(shape))
+    if len(raw) != 4 + 4 * ndim + size:
+        raise DataError(f"{path} is truncated or corrupt: header says {shape}, "
+                        f"file holds {len(raw) - 4 - 4 * ndim} bytes of data")
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def find_idx(folder, name):
+    """Path of IDX file `name` in `folder` or `folder/MNIST/raw` (torchvision), gzipped or not."""
+    for sub in ("", "MNIST/raw", "FashionMNIST/raw"):
+        for ext in ("", ".gz"):
+            path = os.path.join(folder, sub, name + ext)
+            if os.path.exists(path):
+                return path
+    return None
+
+
+def download(dataset, folder):
+    """Fetch the four official .gz files into `folder`, verifying each MD5 before keeping it."""
+    url, md5s = SOURCES[dataset]
+    os.makedirs(folder, exist_ok=True)
+    for name, md5 in zip(IDX_FILES, md5s):
+        if find_idx(folder, name):
+            continue
+        target = os.path.join(folder, name + ".gz")
+        try:
+            with urllib.request.urlopen(url + name + ".gz", timeout=30) as r:
+                blob = r.read()
+        except OSError as e:
+            raise DataError(
+                f"{dataset} files are missing from {folder} and downloading {url}{name}.gz failed "
+                f"({e}); put the four IDX files ({', '.join(n + '.gz' for n in IDX_FILES)}) in "
+                f"{folder} or pass --data-dir") from None
+        if hashlib.md5(blob).hexdigest() != md5:
+            raise DataError(f"downloaded {name}.gz has the wrong MD5 checksum; not kept")
+        with open(target + ".part", "wb") as f:
+            f.write(blob)
+        os.replace(target + ".part", target)
+
+
+def mnist(folder=None, seed=0, n_train=1000, dataset="mnist"):
+    """`n_train` images drawn with `seed` from the train split; the whole test split for evaluation."""
+    folder = folder or DEFAULT_DIRS[dataset]
+    if not all(find_idx(folder, n) for n in IDX_FILES):
+        download(dataset, folder)
+    images_tr, labels_tr, images_te, labels_te = (read_idx(find_idx(folder, n)) for n in IDX_FILES)
+    for images, labels, split in ((images_tr, labels_tr, "train"), (images_te, labels_te, "test")):
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"{folder}: {split} images {images.shape} and labels {labels.shape} "
+                            "do not match")
+        if labels.max() > 9:
+            raise DataError(f"{folder}: {split} labels outside 0..9")
+    if n_train > len(images_tr):
+        raise DataError(f"{folder}: asked for {n_train} training images, the train split has "
+                        f"{len(images_tr)}")
+    pick = torch.randperm(len(images_tr), generator=torch.Generator().manual_seed(seed))[:n_train]
+
+    def as_tensors(images, labels):
+        x = torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255.0)
+        return x, torch.from_numpy(labels.astype(np.int64))
+
+    x_train, y_train = as_tensors(images_tr, labels_tr)
+    x_test, y_test = as_tensors(images_te, labels_te)
+    return Data(x_train[pick], y_train[pick], x_test, y_test, n_classes=10)

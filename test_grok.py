@@ -1,0 +1,359 @@
+"""Tests: pruners against torch.nn.utils.prune, AdamW against torch.optim.AdamW, the fast forward
+passes against the direct form, the IDX loader on a fixture it writes, every experiment end to end
+on a tiny configuration, resuming, and bad input. Run: python -m pytest -q test_grok.py (~1 minute)."""
+import csv
+import gzip
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.utils.prune as prune
+
+import grok
+import tasks
+import tickets
+from models import MLP, MnistMLP, Transformer
+
+TINY = ["--p", "11", "--steps", "60", "--ckpt-every", "20"]
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def random_weights(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return {"a": torch.randn(7, 5, generator=g), "b": torch.randn(3, 11, generator=g),
+            "c": torch.randn(13, generator=g)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pruning
+
+@pytest.mark.parametrize("k", [0.0, 0.1, 0.37, 0.6, 0.9, 0.99])
+def test_global_mask_matches_torch_prune(k):
+    weights = random_weights()
+    masks = tickets.mask_from_scores(tickets.magnitude_scores(weights), k)
+    n = sum(w.numel() for w in weights.values())
+    assert sum(m.sum().item() for m in masks.values()) == n - round(k * n)
+    modules = {name: torch.nn.Module() for name in weights}
+    for name, module in modules.items():
+        module.register_parameter("weight", torch.nn.Parameter(weights[name].clone()))
+    prune.global_unstructured([(m, "weight") for m in modules.values()],
+                              pruning_method=prune.L1Unstructured, amount=k)
+    for name, module in modules.items():
+        assert torch.equal(masks[name], module.weight_mask)
+
+
+def test_layer_mask_keeps_exact_count_per_matrix():
+    weights = random_weights(1)
+    masks = tickets.mask_from_scores(tickets.magnitude_scores(weights), 0.6, scope="layer")
+    for name, w in weights.items():
+        assert masks[name].sum().item() == w.numel() - round(0.6 * w.numel())
+        kept, removed = w.abs()[masks[name] == 1], w.abs()[masks[name] == 0]
+        assert kept.min() >= removed.max()
+
+
+def test_ties_are_broken_by_position_not_over_pruned():
+    scores = {"a": torch.ones(10), "b": torch.ones(10)}
+    masks = tickets.mask_from_scores(scores, 0.25)  # 5 of 20, all tied
+    assert masks["a"].tolist() == [0] * 5 + [1] * 5 and masks["b"].sum() == 10
+
+
+def test_bad_pruning_rate_is_refused():
+    with pytest.raises(ValueError):
+        tickets.mask_from_scores(random_weights(), 1.0)
+
+
+def test_norm_matched_scale_matches_the_tickets_norm():
+    theta0, masks = random_weights(2), tickets.mask_from_scores(tickets.magnitude_scores(random_weights(3)), 0.6)
+    ticket = tickets.rewind(theta0, masks)
+    for p in (1, 2):
+        r = tickets.norm_matched_scale(theta0, masks, p)
+        scaled = {n: w * r for n, w in theta0.items()}
+        assert math.isclose(tickets.norm(scaled, p), tickets.norm(ticket, p), rel_tol=1e-6)
+        assert 0 < r < 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# Models and optimizer
+
+@pytest.mark.parametrize("make", [lambda: MLP(p=13), lambda: Transformer(p=13)])
+@pytest.mark.parametrize("masked", [False, True])
+def test_fast_forward_equals_direct_form(make, masked):
+    model = make().double()
+    if masked:
+        scores = {n: torch.rand_like(w) for n, w in model.weights().items()}
+        model.set_masks(tickets.mask_from_scores(scores, 0.6))
+    data = tasks.modular("add", p=13, frac_train=0.5, ordered=True)
+    fast, direct = model(data.x_train), model.direct(data.x_train)
+    assert fast.shape == (len(data.x_train), 13)
+    torch.testing.assert_close(fast, direct, rtol=1e-12, atol=1e-12)
+    # the gradients agree too: training uses the fast form
+    g_fast = torch.autograd.grad(fast.square().sum(), list(model.parameters()))
+    g_direct = torch.autograd.grad(direct.square().sum(), list(model.parameters()))
+    for a, b in zip(g_fast, g_direct):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_model_sizes_follow_the_spec():
+    count = lambda m: sum(w.numel() for w in m.weights().values())
+    assert (count(MLP()), count(Transformer()), count(MnistMLP())) == (115_000, 115_456, 198_800)
+    w = MnistMLP(seed=0).W_1
+    assert abs(w.std().item() - 8 / math.sqrt(784)) < 0.01
+
+
+def test_adamw_matches_torch():
+    g = torch.Generator().manual_seed(0)
+    shapes = [(5, 4), (3,), (2, 6)]
+    ours = [torch.randn(s, generator=g) for s in shapes]
+    ref = [torch.nn.Parameter(w.clone()) for w in ours]
+    opt = torch.optim.AdamW(ref, lr=1e-2, betas=(0.9, 0.98), eps=1e-8, weight_decay=1.0, foreach=False)
+    theta = grok.flatten_(ours)
+    m, v = torch.zeros_like(theta), torch.zeros_like(theta)
+    for step in range(1, 21):
+        grads = [torch.randn(s, generator=g) for s in shapes]
+        for p, gr in zip(ref, grads):
+            p.grad = gr.clone()
+        opt.step()
+        grok.adamw_step(theta, torch.cat([gr.flatten() for gr in grads]), m, v, step, 1e-2,
+                        (0.9, 0.98), 1e-8, 1.0)
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a, b.detach(), rtol=1e-6, atol=1e-7)
+
+
+def test_log_schedule_resolves_t_gen_to_one_percent():
+    for steps in (50_000, 100_000, 300):
+        logged = [s for s in range(1, steps + 1) if grok.should_log(s, steps)]
+        assert logged[-1] == steps and all(s in logged for s in range(1, min(100, steps)))
+        assert max(b - a for a, b in zip(logged, logged[1:])) <= max(1, steps // 100)
+
+
+def test_measure_reports_never_reached_as_none():
+    rows = [dict(step=s, train_acc=min(1, s / 10), test_acc=0.5, l1=1.0, l2=1.0) for s in range(20)]
+    m = grok.measure(rows, 0.95)
+    assert m["t_mem"] == 10 and m["t_gen"] is None and m["tau_grok"] is None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Data
+
+def write_idx(path, array):
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    with (gzip.open if path.endswith(".gz") else open)(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def make_mnist(folder, n_train=60, n_test=30, gz=True, layout=""):
+    """A fake MNIST in IDX format: each class is a distinct bright square, so it is learnable."""
+    rng = np.random.default_rng(0)
+    target = os.path.join(folder, layout)
+    os.makedirs(target, exist_ok=True)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        labels = np.arange(n) % 10
+        images = rng.integers(0, 40, size=(n, 28, 28))
+        for i, c in enumerate(labels):
+            images[i, 2 * c:2 * c + 6, 2 * c:2 * c + 6] = 255
+        ext = ".gz" if gz else ""
+        write_idx(os.path.join(target, f"{prefix}-images-idx3-ubyte{ext}"), images)
+        write_idx(os.path.join(target, f"{prefix}-labels-idx1-ubyte{ext}"), labels)
+    return folder
+
+
+@pytest.mark.parametrize("gz,layout", [(True, ""), (False, "MNIST/raw")])
+def test_idx_loader_reads_fixture(tmp_path, gz, layout):
+    folder = make_mnist(str(tmp_path), gz=gz, layout=layout)
+    data = tasks.mnist(folder, seed=0, n_train=20)
+    assert data.x_train.shape == (20, 784) and data.x_test.shape == (30, 784)
+    assert 0 <= data.x_train.min() and data.x_train.max() == 1.0
+    assert data.y_test.tolist() == [i % 10 for i in range(30)]
+    again = tasks.mnist(folder, seed=0, n_train=20)
+    assert torch.equal(data.x_train, again.x_train)
+    assert not torch.equal(data.y_train, tasks.mnist(folder, seed=1, n_train=20).y_train)
+
+
+def test_corrupt_idx_file_is_reported(tmp_path):
+    folder = make_mnist(str(tmp_path), gz=False)
+    path = os.path.join(folder, "t10k-images-idx3-ubyte")
+    with open(path, "r+b") as f:
+        f.truncate(1000)
+    with pytest.raises(tasks.DataError, match="truncated"):
+        tasks.mnist(folder)
+
+
+def test_modular_split():
+    data = tasks.modular("add", p=67, frac_train=0.4, seed=0)
+    assert (len(data.x_train), len(data.x_test)) == (911, 1367)
+    pairs = torch.cat([data.x_train, data.x_test])
+    assert (pairs[:, 0] <= pairs[:, 1]).all() and len({tuple(p) for p in pairs.tolist()}) == 2278
+    assert torch.equal(data.y_train, (data.x_train.sum(1)) % 67)
+    assert len(tasks.modular("sub", p=5, ordered=True, frac_train=0.5).x_test) == 13
+
+
+# ---------------------------------------------------------------------------------------------------
+# End to end
+
+def run_cli(argv):
+    return grok.main(argv)
+
+
+@pytest.mark.parametrize("exp", list(grok.EXPERIMENTS))
+def test_every_experiment_runs_end_to_end(tmp_path, exp):
+    out = str(tmp_path / "runs")
+    assert run_cli(["--exp", exp, "--seeds", "0,1", "--out", out] + TINY) == 0
+    rows = read_csv(os.path.join(out, "summary.csv"))
+    arms = {"base": ["base"], "ticket": ["base", "ticket"], "ticket_vs_norm": list(grok.ARMS)}[exp]
+    assert [r["arm"] for r in rows] == arms * 2
+    for column in ("exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "steps", "t_mem",
+                   "t_gen", "tau_grok", "final_train_acc", "final_test_acc", "l1_init", "l2_init"):
+        assert column in rows[0]
+    curves = read_csv(os.path.join(out, "curves.csv"))
+    assert {r["run"] for r in curves} == {r["run"] for r in rows}
+    # rerunning reuses the finished runs and replaces the rows instead of appending duplicates
+    assert run_cli(["--exp", exp, "--seeds", "0,1", "--out", out] + TINY) == 0
+    assert len(read_csv(os.path.join(out, "summary.csv"))) == len(rows)
+    assert len(read_csv(os.path.join(out, "curves.csv"))) == len(curves)
+
+
+def test_ticket_vs_norm_invariants(tmp_path):
+    out = str(tmp_path)
+    assert run_cli(["--exp", "ticket_vs_norm", "--out", out, "--prune-rate", "0.7"] + TINY) == 0
+    rows = {r["arm"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
+    ckpt = lambda arm, step: torch.load(os.path.join(out, rows[arm]["run"], "ckpt", f"step_{step:06d}.pt"))
+    theta0, final = ckpt("base", 0), ckpt("base", 60)
+    mask = tickets.mask_from_scores(tickets.magnitude_scores(final), 0.7)
+    ticket0 = ckpt("ticket", 0)
+    for name in theta0:  # the rewound ticket is theta_0 * m
+        assert torch.equal(ticket0[name], theta0[name] * mask[name])
+    # masked weights stay exactly zero through AdamW with weight decay 1
+    for step in (20, 40, 60):
+        weights = ckpt("ticket", step)
+        for name, w in weights.items():
+            assert (w[mask[name] == 0] == 0).all()
+            assert (w[mask[name] == 1] != 0).all()
+    # the controls start with the ticket's L1 (resp. L2) norm, over all weights together
+    for arm, col in (("same_l1", "l1_init"), ("same_l2", "l2_init")):
+        assert math.isclose(float(rows[arm][col]), float(rows["ticket"][col]), rel_tol=1e-5)
+        assert all((w != 0).all() for w in ckpt(arm, 0).values())  # dense
+    assert float(rows["base"]["l1_init"]) > float(rows["ticket"]["l1_init"])
+
+
+def test_mask_count_in_trained_ticket(tmp_path):
+    out = str(tmp_path)
+    assert run_cli(["--exp", "ticket", "--out", out] + TINY) == 0
+    row = [r for r in read_csv(os.path.join(out, "summary.csv")) if r["arm"] == "ticket"][0]
+    mask = torch.load(os.path.join(out, row["run"], "mask.pt"))
+    n = sum(m.numel() for m in mask.values())
+    assert sum(m.sum().item() for m in mask.values()) == n - round(0.6 * n)
+
+
+def test_runs_are_bit_reproducible(tmp_path):
+    for name in ("a", "b"):
+        assert run_cli(["--exp", "base", "--model", "transformer", "--out", str(tmp_path / name)] + TINY) == 0
+    run = read_csv(str(tmp_path / "a" / "summary.csv"))[0]["run"]
+    with open(tmp_path / "a" / run / "curves.csv") as a, open(tmp_path / "b" / run / "curves.csv") as b:
+        assert a.read() == b.read()
+
+
+def test_interrupted_run_resumes_bit_for_bit(tmp_path, monkeypatch):
+    argv = ["--exp", "base", "--p", "11", "--steps", "90", "--ckpt-every", "25"]
+    assert run_cli(argv + ["--out", str(tmp_path / "straight")]) == 0
+    calls = {"n": 0}
+    original = grok.adamw_step
+
+    def interrupt_at_step_60(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 60:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(grok, "adamw_step", interrupt_at_step_60)
+    assert run_cli(argv + ["--out", str(tmp_path / "resumed")]) == 130
+    run = [d for d in os.listdir(tmp_path / "resumed") if d.startswith("add")][0]
+    assert not os.path.exists(tmp_path / "resumed" / run / "summary.json")
+    assert torch.load(tmp_path / "resumed" / run / "state.pt")["step"] == 50
+    monkeypatch.setattr(grok, "adamw_step", original)
+    assert run_cli(argv + ["--out", str(tmp_path / "resumed")]) == 0
+    with open(tmp_path / "straight" / run / "curves.csv") as a, open(tmp_path / "resumed" / run / "curves.csv") as b:
+        assert a.read() == b.read()
+
+
+def test_mnist_end_to_end_with_fixture(tmp_path):
+    folder = make_mnist(str(tmp_path / "data"))
+    out = str(tmp_path / "runs")
+    code = run_cli(["--exp", "ticket_vs_norm", "--task", "mnist", "--data-dir", folder, "--n-train", "40",
+                    "--steps", "30", "--out", out])
+    assert code == 0
+    rows = read_csv(os.path.join(out, "summary.csv"))
+    assert [r["arm"] for r in rows] == list(grok.ARMS)
+    assert float(rows[0]["threshold"]) == 0.85 and float(rows[0]["weight_decay"]) == 0.1
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bad input: one line on stderr, exit code 2, nothing written
+
+@pytest.mark.parametrize("argv", [
+    ["--exp", "nope"], ["--task", "div"], ["--model", "lstm"], ["--prune-rate", "1.0"],
+    ["--prune-rate", "-0.1"], ["--steps", "0"], ["--p", "1"], ["--frac-train", "1.0"],
+    ["--frac-train", "0"], ["--seeds", "a,b"], ["--task", "mnist", "--model", "transformer"],
+    ["--steps", "ten"], ["--task", "mnist", "--data-dir", "/nonexistent/folder/for/tests"],
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, argv, monkeypatch):
+    monkeypatch.setattr(tasks, "download", lambda *a: (_ for _ in ()).throw(tasks.DataError("no network")))
+    out = tmp_path / "runs"
+    assert run_cli(argv + ["--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("grok.py: error: ") and err.count("\n") == 1
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_cuda_without_gpu_exits_2(tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert run_cli(["--device", "cuda", "--out", str(tmp_path)] + TINY) == 2
+    assert "CUDA" in capsys.readouterr().err
+
+
+def test_corrupt_checkpoint_exits_2(tmp_path, capsys, monkeypatch):
+    argv = ["--exp", "base", "--out", str(tmp_path)] + TINY
+    calls = {"n": 0}
+    original = grok.adamw_step
+
+    def interrupt(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 30:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(grok, "adamw_step", interrupt)
+    assert run_cli(argv) == 130
+    monkeypatch.setattr(grok, "adamw_step", original)
+    run = [d for d in os.listdir(tmp_path) if d.startswith("add")][0]
+    with open(tmp_path / run / "state.pt", "wb") as f:
+        f.write(b"not a checkpoint")
+    capsys.readouterr()
+    assert run_cli(argv) == 2
+    assert "corrupt checkpoint" in capsys.readouterr().err
+
+
+def test_mismatched_run_folder_exits_2(tmp_path, capsys):
+    argv = ["--exp", "base", "--out", str(tmp_path)] + TINY
+    assert run_cli(argv) == 0
+    run = [d for d in os.listdir(tmp_path) if d.startswith("add")][0]
+    path = tmp_path / run / "summary.json"
+    summary = json.loads(path.read_text())
+    summary["config"]["lr"] = 0.5
+    path.write_text(json.dumps(summary))
+    capsys.readouterr()
+    assert run_cli(argv) == 2
+    assert "other settings" in capsys.readouterr().err
+
+
+def test_diverging_run_stops_with_a_message(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(grok, "loss_fn", lambda out, y, image: (out * float("nan")).sum())
+    assert run_cli(["--exp", "base", "--out", str(tmp_path)] + TINY) == 1
+    assert "diverged" in capsys.readouterr().err
