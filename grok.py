@@ -21,6 +21,7 @@ about two minutes (bench.py measures it).
 import argparse
 import csv
 import dataclasses
+import fcntl
 import hashlib
 import json
 import math
@@ -40,7 +41,6 @@ from models import MLP, MnistMLP, Transformer
 IMAGE_TASKS = ("mnist", "fashion")
 TASKS = tuple(tasks.OPERATIONS) + IMAGE_TASKS
 MODELS = {"mlp": MLP, "transformer": Transformer}
-ARMS = ("base", "ticket", "same_l1", "same_l2")
 
 
 class UsageError(Exception):
@@ -87,15 +87,36 @@ class Run:
     """k, the fraction of weights removed (tickets, and the controls matched to them)"""
     scope: str = "global"
     """magnitude pruning over all matrices together (global) or per matrix (layer)"""
+    pruner: str = "magnitude"
+    """how the mask was scored: magnitude (of the parent's weights at source_step), or at theta_0
+    random, snip, grasp, synflow"""
+    source_step: int = 0
+    """step of the parent's checkpoint whose magnitudes make the mask; 0 = its final step"""
+    popup_keep: float = 0.0
+    """edge-popup: learn the mask as the top popup_keep of |scores| per matrix (0 = off)"""
+    train_weights: bool = True
+    """False freezes the weights (edge-popup learns only the scores)"""
     parent: str = ""
-    """id of the base run whose theta_0 (and final weights, for a mask) this run starts from"""
+    """id of the run whose theta_0 (and weights, for a mask) this run starts from"""
     ckpt_every: int = 2000
 
     @property
     def id(self):
-        digest = hashlib.sha1(json.dumps(dataclasses.asdict(self), sort_keys=True).encode())
-        k = f"-k{self.prune_rate:g}" if self.arm != "base" else ""
+        digest = hashlib.sha1(json.dumps(settings(config_of(self)), sort_keys=True).encode())
+        k = f"-k{self.prune_rate:g}" if self.prune_rate else ""
         return f"{self.task}-{self.model}-s{self.seed}-{self.arm}{k}-{digest.hexdigest()[:8]}"
+
+
+def config_of(run):
+    """The run's settings as plain JSON values (as stored in config.json, state.pt and summary.json)."""
+    return json.loads(json.dumps(dataclasses.asdict(run)))
+
+
+def settings(config):
+    """The settings of a run's config that differ from the defaults: its identity. A new option
+    with a default leaves the identity of every earlier run alone."""
+    defaults = config_of(Run())
+    return {k: v for k, v in config.items() if v != defaults.get(k)}
 
 
 def load_data(run):
@@ -129,7 +150,7 @@ def adamw_step(theta, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_de
         theta <- theta (1 - lr wd) - lr m_hat / (sqrt(v_hat) + eps)
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,   m_hat = m / (1 - b1^t),   v_hat = v / (1 - b2^t)
     A weight with value zero and gradient zero stays exactly zero: that is how masked weights stay
-    pruned."""
+    pruned. weight_decay is a number, or a vector with one entry per element of theta."""
     b1, b2 = betas
     theta.mul_(1 - lr * weight_decay)
     exp_avg.lerp_(grad, 1 - b1)
@@ -149,11 +170,24 @@ def flatten_(params):
     return theta
 
 
-def train_step(model, params, theta, exp_avg, exp_avg_sq, data, step, run):
+def trainable(model, run):
+    """The tensors the optimizer updates and the weight decay of each: the weights (unless frozen)
+    with the run's weight decay, and any edge-popup scores, which are not decayed."""
+    tensors = list(model.weights().values()) if run.train_weights else []
+    decay = [run.weight_decay] * len(tensors)
+    if model.popup_scores is not None:
+        tensors += list(model.popup_scores.values())
+        decay += [0.0] * len(model.popup_scores)
+    if len(set(decay)) == 1:
+        return tensors, decay[0]
+    return tensors, torch.cat([torch.full((t.numel(),), d) for t, d in zip(tensors, decay)])
+
+
+def train_step(model, params, theta, exp_avg, exp_avg_sq, data, step, run, weight_decay):
     """One full-batch step (one step is one epoch, as in the paper): loss, gradient, AdamW."""
     loss = loss_fn(model(data.x_train), data.y_train, run.task in IMAGE_TASKS)
     grad = torch.cat([g.flatten() for g in torch.autograd.grad(loss, params)])
-    adamw_step(theta, grad, exp_avg, exp_avg_sq, step, run.lr, run.betas, run.eps, run.weight_decay)
+    adamw_step(theta, grad, exp_avg, exp_avg_sq, step, run.lr, run.betas, run.eps, weight_decay)
 
 
 def should_log(step, steps):
@@ -206,11 +240,6 @@ def load_checkpoint(path):
         raise UsageError(f"corrupt checkpoint {path} ({type(e).__name__}); delete it to retrain") from None
 
 
-def config_of(run):
-    """The run's settings as plain JSON values (as stored in config.json, state.pt and summary.json)."""
-    return json.loads(json.dumps(dataclasses.asdict(run)))
-
-
 def run_dir(out, run):
     return os.path.join(out, run.id)
 
@@ -222,7 +251,7 @@ def finished(out, run):
         return None
     with open(path) as f:
         summary = json.load(f)
-    if summary.get("config") != config_of(run):
+    if settings(summary.get("config", {})) != settings(config_of(run)):
         raise UsageError(f"{path} was written with other settings; delete that folder to retrain")
     return summary
 
@@ -231,23 +260,32 @@ def train(run, model, data, out, device="cpu", log=print):
     """Train `model` (its weights and masks already set) full-batch with AdamW for run.steps steps;
     write checkpoints, curves.csv and summary.json under out/<run id>; return the summary. A finished
     run is returned as is; an interrupted one resumes from its state.pt, bit for bit."""
-    torch.use_deterministic_algorithms(True)  # index backward otherwise sums in a racy order
-    done = finished(out, run)
-    if done:
-        return done
     folder = run_dir(out, run)
     os.makedirs(os.path.join(folder, "ckpt"), exist_ok=True)
+    with open(os.path.join(folder, "lock"), "w") as lock:
+        # Another grok.py on the same --out training this run: wait for it, then reuse its result.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return finished(out, run) or train_unlocked(run, model, data, out, device, log)
+
+
+def train_unlocked(run, model, data, out, device, log):
+    torch.use_deterministic_algorithms(True)  # index backward otherwise sums in a racy order
+    folder = run_dir(out, run)
     config = config_of(run)
     image_task = run.task in IMAGE_TASKS
     model, data = model.to(device), data.to(device)
-    params = list(model.weights().values())
+    if model.popup_scores is not None:  # a plain dict: .to() does not move it
+        model.popup_scores = {n: t.detach().to(device).requires_grad_()
+                              for n, t in model.popup_scores.items()}
+    params, weight_decay = trainable(model, run)
+    weight_decay = weight_decay.to(device) if torch.is_tensor(weight_decay) else weight_decay
     theta = flatten_(params)
     exp_avg, exp_avg_sq = torch.zeros_like(theta), torch.zeros_like(theta)
     state_path = os.path.join(folder, "state.pt")
     start, curves = 0, []
     if os.path.exists(state_path):
         state = load_checkpoint(state_path)
-        if state.get("config") != config:
+        if settings(state.get("config", {})) != settings(config):
             raise UsageError(f"{state_path} belongs to other settings; delete {folder} to retrain")
         start, curves = state["step"], state["curves"]
         for dst, src in ((theta, state["theta"]), (exp_avg, state["exp_avg"]),
@@ -272,7 +310,7 @@ def train(run, model, data, out, device="cpu", log=print):
     t0 = last_print = time.time()
     # Ctrl-C needs no handler: state.pt, saved with each checkpoint, is where a rerun resumes.
     for step in range(start + 1, run.steps + 1):
-        train_step(model, params, theta, exp_avg, exp_avg_sq, data, step, run)
+        train_step(model, params, theta, exp_avg, exp_avg_sq, data, step, run, weight_decay)
         if should_log(step, run.steps):
             row = {"step": step, **evaluate(model, data, image_task)}
             curves.append(row)
@@ -304,7 +342,8 @@ def train(run, model, data, out, device="cpu", log=print):
 
 SUMMARY_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "lr", "steps",
                    "threshold", "t_mem", "t_gen", "tau_grok", "final_train_acc", "final_test_acc",
-                   "l1_init", "l2_init", "l1_final", "l2_final", "note", "run"]
+                   "l1_init", "l2_init", "l1_final", "l2_final", "pruner", "source_step",
+                   "source_test_acc", "note", "run"]
 CURVE_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "run", "step",
                  "train_loss", "test_loss", "train_acc", "test_acc", "l1", "l2"]
 
@@ -323,26 +362,31 @@ def write_csv(path, rows, columns):
     os.replace(path + ".part", path)
 
 
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def upsert_csv(path, rows, columns, key=("exp", "run")):
     """Write `rows` into the CSV at `path`, replacing earlier rows with the same key: a rerun updates
     its rows, never duplicates them, and leaves the other experiments' rows alone."""
     new_keys = {tuple(str(r[k]) for k in key) for r in rows}
-    kept = []
-    if os.path.exists(path):
-        with open(path, newline="") as f:
-            kept = [r for r in csv.DictReader(f) if tuple(r[k] for k in key) not in new_keys]
-    write_csv(path, kept + rows, columns)
+    with open(path + ".lock", "w") as lock:
+        # several grok.py sharing one --out (run_all.sh --list | parallel) must not lose rows
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        kept = []
+        if os.path.exists(path):
+            kept = [r for r in read_csv(path) if tuple(r[k] for k in key) not in new_keys]
+        write_csv(path, kept + rows, columns)
 
 
-def record(exp, out, run, summary, note=""):
+def record(exp, out, run, summary, **extra):
     """The run's summary row (and its curves) in out/summary.csv and out/curves.csv."""
     ident = dict(exp=exp, task=run.task, model=run.model, arm=run.arm, seed=run.seed,
                  prune_rate=run.prune_rate, weight_decay=run.weight_decay, run=run.id)
-    with open(os.path.join(run_dir(out, run), "curves.csv"), newline="") as f:
-        curves = [{**ident, **r} for r in csv.DictReader(f)]
+    curves = [{**ident, **r} for r in read_csv(os.path.join(run_dir(out, run), "curves.csv"))]
     upsert_csv(os.path.join(out, "curves.csv"), curves, CURVE_COLUMNS)
-    row = {**ident, **summary, "lr": run.lr, "steps": run.steps, "threshold": run.threshold,
-           "note": note}
+    row = {**ident, **summary, "lr": run.lr, "steps": run.steps, "threshold": run.threshold, **extra}
     upsert_csv(os.path.join(out, "summary.csv"), [row], SUMMARY_COLUMNS)
     return row
 
@@ -350,20 +394,24 @@ def record(exp, out, run, summary, note=""):
 # ---------------------------------------------------------------------------------------------------
 # Experiments: small functions composed from train()
 
-def base_run(args, seed):
-    return Run(task=args.task, model=args.model, seed=seed, steps=args.steps, lr=args.lr,
-               weight_decay=args.weight_decay, p=args.p, frac_train=args.frac_train,
-               ordered=args.ordered, n_train=args.n_train, data_dir=args.data_dir or "",
-               threshold=args.threshold, ckpt_every=args.ckpt_every)
+def base_run(args, seed, **changes):
+    """The dense base run of the command line's settings, with `changes`."""
+    run = Run(task=args.task, model=args.model, seed=seed, steps=args.steps, lr=args.lr,
+              weight_decay=args.weight_decay, p=args.p, frac_train=args.frac_train,
+              ordered=args.ordered, n_train=args.n_train, data_dir=args.data_dir or "",
+              threshold=args.threshold, ckpt_every=args.ckpt_every)
+    return dataclasses.replace(run, **changes)
 
 
 def checkpoint(out, run, step):
+    """The weights of `run` at `step` (0 = theta_0)."""
     return load_checkpoint(os.path.join(run_dir(out, run), "ckpt", f"step_{step:06d}.pt"))
 
 
-def start_from(run, weights, masks):
-    """The network of `run` with the given initial weights and masks."""
+def start_from(run, weights, masks=None):
+    """The network of `run` with the given initial weights and masks (none: dense)."""
     model = build_model(run)
+    masks = masks or {name: torch.ones_like(w) for name, w in weights.items()}
     with torch.no_grad():
         for name, w in model.weights().items():
             w.copy_(weights[name] * masks[name])  # a masked weight starts, and so stays, at zero
@@ -371,72 +419,222 @@ def start_from(run, weights, masks):
     return model
 
 
-def train_arms(exp, args, seed, arms):
-    """Train the base run of `seed`, then each arm in `arms` from its theta_0; record every row."""
-    base = base_run(args, seed)
+def train_base(exp, args, seed, **changes):
+    """The dense base run of `seed` (trained, or reused when finished): its Run, row and data."""
+    base = base_run(args, seed, **changes)
     data = load_data(base)
-    rows = [record(exp, args.out, base, train(base, build_model(base), data, args.out, args.device))]
-    if arms == ("base",):
-        return rows
-    note = ""
-    if rows[0]["t_gen"] is None:
-        note = "base never reached t_gen: a transition ticket, not a grokking ticket"
-        print(f"WARNING: seed {seed}: the base run never reached {base.threshold:.0%} test accuracy "
-              f"in {base.steps} steps, so its mask is NOT a grokking ticket (SPEC section 4); "
-              "rerun with more --steps", file=sys.stderr)
-    theta0 = checkpoint(args.out, base, 0)
-    mask = tickets.mask_from_scores(tickets.magnitude_scores(checkpoint(args.out, base, base.steps)),
-                                    args.prune_rate, args.scope)
-    dense = {name: torch.ones_like(m) for name, m in mask.items()}
-    starts = {
-        "ticket": (theta0, mask),
-        "same_l1": ({n: w * tickets.norm_matched_scale(theta0, mask, 1) for n, w in theta0.items()}, dense),
-        "same_l2": ({n: w * tickets.norm_matched_scale(theta0, mask, 2) for n, w in theta0.items()}, dense),
-    }
-    for arm in arms[1:]:
-        run = dataclasses.replace(base, arm=arm, prune_rate=args.prune_rate, scope=args.scope,
-                                  parent=base.id)
-        summary = train(run, start_from(run, *starts[arm]), data, args.out, args.device)
-        rows.append(record(exp, args.out, run, summary, note))
-    return rows
+    row = record(exp, args.out, base, train(base, build_model(base), data, args.out, args.device))
+    return base, row, data
+
+
+def derived(base, arm, **changes):
+    """A run that starts from the base run's theta_0 (with a mask derived from it, for tickets)."""
+    return dataclasses.replace(base, arm=arm, parent=base.id, **changes)
+
+
+def mask_for(out, base, run, data):
+    """The mask of `run` at its prune_rate: magnitude of the base's weights at run.source_step (its
+    final weights by default: a grokking ticket), or a pruning-at-initialization score at theta_0."""
+    k, theta0 = run.prune_rate, checkpoint(out, base, 0)
+    if run.pruner == "magnitude":
+        weights = checkpoint(out, base, run.source_step or base.steps)
+        return tickets.mask_from_scores(tickets.magnitude_scores(weights), k, run.scope)
+    model = start_from(base, theta0)
+    image = base.task in IMAGE_TASKS
+    scores = {
+        "random": lambda: tickets.random_scores(theta0, run.seed),
+        "snip": lambda: tickets.snip_scores(model, lambda m: loss_fn(m(data.x_train), data.y_train, image)),
+        "grasp": lambda: tickets.grasp_scores(model, lambda m: m(data.x_train), data.y_train),
+        "synflow": lambda: tickets.synflow_scores(model, synflow_input(model), k),
+    }[run.pruner]()
+    return tickets.mask_from_scores(scores, k, run.scope)
+
+
+def synflow_input(model):
+    """SynFlow's all-ones input: every token active for the modular MLP, every pixel for images."""
+    if isinstance(model, MLP):
+        return lambda m: m.from_counts(torch.ones(1, model.p, dtype=m.W_E.dtype))
+    if isinstance(model, MnistMLP):
+        return lambda m: m(torch.ones(1, m.W_1.shape[1], dtype=m.W_1.dtype))
+    raise UsageError("SynFlow needs a network without attention: use --model mlp")
+
+
+def ticket_run(args, base, arm="ticket", **changes):
+    """A ticket of the base run: theta_0 * m, m from run.pruner at k = --prune-rate unless changed."""
+    changes.setdefault("prune_rate", args.prune_rate)
+    return derived(base, arm, scope=args.scope, **changes)
+
+
+def train_ticket(exp, args, base, data, run, note="", mask=None, **extra):
+    """Train the ticket `run` (theta_0 * m, m fixed) and record it (with `extra` columns)."""
+    mask = mask if mask is not None else mask_for(args.out, base, run, data)
+    summary = train(run, start_from(run, checkpoint(args.out, base, 0), mask), data, args.out, args.device)
+    source = (run.source_step or base.steps) if run.pruner == "magnitude" else 0
+    return record(exp, args.out, run, summary, pruner=run.pruner, source_step=source, note=note, **extra)
+
+
+def grokking_note(base_row, seed):
+    """Empty when the base run generalized; otherwise a loud warning and the note for its tickets."""
+    if base_row["t_gen"] is not None:
+        return ""
+    print(f"WARNING: seed {seed}: the base run never reached {base_row['threshold']:.0%} test "
+          f"accuracy in {base_row['steps']} steps, so its mask is NOT a grokking ticket (SPEC "
+          "section 4); rerun with more --steps", file=sys.stderr)
+    return "base never reached t_gen: a transition ticket, not a grokking ticket"
 
 
 def exp_base(args):
     """The dense network groks: t_mem early, t_gen late."""
-    return [row for seed in args.seeds for row in train_arms("base", args, seed, ("base",))]
+    return [train_base("base", args, seed)[1] for seed in args.seeds]
 
 
 def exp_ticket(args):
     """Base against the grokking ticket (magnitude mask of base's final weights, rewound to theta_0)."""
-    return [row for seed in args.seeds for row in train_arms("ticket", args, seed, ("base", "ticket"))]
+    rows = []
+    for seed in args.seeds:
+        base, row, data = train_base("ticket", args, seed)
+        rows += [row, train_ticket("ticket", args, base, data, ticket_run(args, base),
+                                   note=grokking_note(row, seed))]
+    return rows
 
 
 def exp_ticket_vs_norm(args):
     """Base, the ticket, and the dense theta_0 rescaled to the ticket's L1 and L2 norms."""
-    return [row for seed in args.seeds for row in train_arms("ticket_vs_norm", args, seed, ARMS)]
+    rows = []
+    for seed in args.seeds:
+        base, row, data = train_base("ticket_vs_norm", args, seed)
+        note, ticket = grokking_note(row, seed), ticket_run(args, base)
+        mask = mask_for(args.out, base, ticket, data)
+        rows += [row, train_ticket("ticket_vs_norm", args, base, data, ticket, note, mask)]
+        theta0 = checkpoint(args.out, base, 0)
+        for p in (1, 2):
+            run = derived(base, f"same_l{p}", prune_rate=args.prune_rate, scope=args.scope)
+            r = tickets.norm_matched_scale(theta0, mask, p)
+            model = start_from(run, {name: w * r for name, w in theta0.items()})
+            summary = train(run, model, data, args.out, args.device)
+            rows.append(record("ticket_vs_norm", args.out, run, summary, note=note))
+    return rows
 
 
-EXPERIMENTS = {"base": exp_base, "ticket": exp_ticket, "ticket_vs_norm": exp_ticket_vs_norm}
+def exp_prune_rate(args):
+    """Grokking tickets at every pruning rate k in --prune-rates, against base."""
+    rows = []
+    for seed in args.seeds:
+        base, row, data = train_base("prune_rate", args, seed)
+        note = grokking_note(row, seed)
+        rows += [row] + [train_ticket("prune_rate", args, base, data,
+                                      ticket_run(args, base, prune_rate=k), note)
+                         for k in args.prune_rates]
+    return rows
+
+
+def exp_no_wd(args):
+    """Tickets trained WITHOUT weight decay at k = 0.1 ... 0.9 and 0.80 ... 0.89 (or --prune-rates), against
+    base with weight decay and base without it. The mask comes from the base with weight decay."""
+    rates = args.prune_rates if args.prune_rates_given else sorted(
+        set(args.prune_rates) | {round(0.80 + i / 100, 2) for i in range(10)})
+    rows = []
+    for seed in args.seeds:
+        base, row, data = train_base("no_wd", args, seed)
+        note = grokking_note(row, seed)
+        rows += [row, train_base("no_wd", args, seed, arm="base_no_wd", weight_decay=0.0)[1]]
+        rows += [train_ticket("no_wd", args, base, data,
+                              ticket_run(args, base, prune_rate=k, weight_decay=0.0), note)
+                 for k in rates]
+    return rows
+
+
+PHASE_LAST_STEP = 30_000  # the paper's phase tickets: masks from steps 2k, 4k, ..., 30k
+
+
+def exp_phase_tickets(args):
+    """Tickets whose mask comes from the base's checkpoint at step s = 2k, 4k, ..., 30k (memorization,
+    transition, generalization), rewound to theta_0, against base. source_test_acc is the base's
+    test accuracy at step s."""
+    rows = []
+    for seed in args.seeds:
+        base, row, data = train_base("phase_tickets", args, seed)
+        test_acc = {int(r["step"]): float(r["test_acc"])
+                    for r in read_csv(os.path.join(run_dir(args.out, base), "curves.csv"))}
+        rows.append(row)
+        rows += [train_ticket("phase_tickets", args, base, data, ticket_run(args, base, source_step=s),
+                              source_test_acc=test_acc.get(s))
+                 for s in range(base.ckpt_every, min(base.steps, PHASE_LAST_STEP) + 1, base.ckpt_every)]
+    return rows
+
+
+def exp_pai(args):
+    """Pruning at initialization (Random, SNIP, GraSP, SynFlow masks at theta_0, k = --prune-rate)
+    against the grokking ticket and base."""
+    rows = []
+    for seed in args.seeds:
+        base, row, data = train_base("pai", args, seed)
+        note = grokking_note(row, seed)
+        runs = [ticket_run(args, base)] + [ticket_run(args, base, arm=pruner, pruner=pruner)
+                                           for pruner in ("random", "snip", "grasp", "synflow")]
+        rows += [row] + [train_ticket("pai", args, base, data, run, note) for run in runs]
+    return rows
+
+
+POPUP_STEPS = (600, 1000, 1400, 2000)  # where v3's Table 1 reports test accuracy
+
+
+def exp_edge_popup(args):
+    """From a memorizing checkpoint theta_mem (dense, 50% split, lr 1e-3, step 1,000: checked to be
+    memorizing), three arms at lr 1e-2 for 2,000 steps: WD (train the weights, weight decay 1), EP
+    (weights frozen; learn scores, mask = top 40% of |score| per matrix) and EP+WD (both)."""
+    steps = args.steps_given or 2000
+    rows = []
+    for seed in args.seeds:
+        mem, row, data = train_base("edge_popup", args, seed, arm="mem", steps=steps // 2,
+                                    frac_train=0.5, lr=1e-3, weight_decay=1.0)
+        if row["final_train_acc"] < 1.0 or row["final_test_acc"] > 0.5:
+            raise UsageError(f"theta_mem (step {mem.steps}) is not memorizing: train acc "
+                             f"{row['final_train_acc']:.3f}, test acc {row['final_test_acc']:.3f}")
+        theta_mem = checkpoint(args.out, mem, mem.steps)
+        rows.append(row)
+        for arm, keep, train_weights in (("wd", 0.0, True), ("ep", 0.4, False), ("ep_wd", 0.4, True)):
+            run = derived(mem, arm, steps=steps, lr=1e-2, popup_keep=keep, train_weights=train_weights)
+            model = start_from(run, theta_mem)
+            if keep:
+                g = torch.Generator().manual_seed(seed)
+                # edge-popup's initialisation of the scores: kaiming-uniform, U(+-1/sqrt(fan_in))
+                model.popup_scores = {n: (torch.rand(w.shape, generator=g) * 2 - 1) / math.sqrt(w.shape[1])
+                                      for n, w in model.weights().items()}
+                model.popup_keep = keep
+            summary = train(run, model, data, args.out, args.device)
+            curves = read_csv(os.path.join(run_dir(args.out, run), "curves.csv"))
+            at = {f"acc_{s}": next((float(r["test_acc"]) for r in curves if int(r["step"]) == s), None)
+                  for s in POPUP_STEPS}
+            rows.append({**record("edge_popup", args.out, run, summary), **at})
+    return rows
+
+
+EXPERIMENTS = {"base": exp_base, "ticket": exp_ticket, "ticket_vs_norm": exp_ticket_vs_norm,
+               "prune_rate": exp_prune_rate, "no_wd": exp_no_wd, "phase_tickets": exp_phase_tickets,
+               "pai": exp_pai, "edge_popup": exp_edge_popup}
 
 
 def print_table(rows):
-    def cell(v, spec):
-        return "-" if v is None else format(v, spec)
-
-    print(f"\n{'arm':8} {'seed':>4} {'t_mem':>6} {'t_gen':>9} {'tau_grok':>8} {'train':>6} "
-          f"{'test':>6} {'L1(0)':>9} {'L2(0)':>7}")
+    """One line per run, then mean ± std per arm (and pruning rate) over seeds."""
+    extras = [c for c in ("source_step", "source_test_acc") + tuple(f"acc_{s}" for s in POPUP_STEPS)
+              if any(r.get(c) not in (None, "") for r in rows)]
+    cell = lambda v, spec: "-" if v is None or v == "" else format(v, spec)
+    print(f"\n{'arm':11} {'seed':>4} {'k':>5} {'t_mem':>6} {'t_gen':>11} {'tau_grok':>8} {'train':>6} "
+          f"{'test':>6} {'L1(0)':>9} {'L2(0)':>7}" + "".join(f" {c:>15}" for c in extras))
     for r in rows:
         t_gen = "not reached" if r["t_gen"] is None else r["t_gen"]
-        print(f"{r['arm']:8} {r['seed']:>4} {cell(r['t_mem'], '>6')} {t_gen:>9} "
+        print(f"{r['arm']:11} {r['seed']:>4} {r['prune_rate']:>5g} {cell(r['t_mem'], '>6')} {t_gen:>11} "
               f"{cell(r['tau_grok'], '>8.1f')} {r['final_train_acc']:>6.3f} {r['final_test_acc']:>6.3f} "
-              f"{r['l1_init']:>9.1f} {r['l2_init']:>7.2f}")
-    by_arm = {}
+              f"{r['l1_init']:>9.1f} {r['l2_init']:>7.2f}"
+              + "".join(f" {cell(r.get(c), '>15.4g')}" for c in extras))
+    groups = {}
     for r in rows:
-        by_arm.setdefault(r["arm"], []).append(r)
-    if len(rows) > len(by_arm):
-        print(f"\n{'arm':8} {'runs':>4} {'t_mem':>17} {'t_gen':>17} {'final test':>13}")
-        for arm, rs in by_arm.items():
-            print(f"{arm:8} {len(rs):>4} {mean_std([r['t_mem'] for r in rs]):>17} "
+        groups.setdefault((r["arm"], r["prune_rate"], r.get("source_step")), []).append(r)
+    if len(rows) > len(groups):
+        print(f"\n{'arm':11} {'k':>5} {'runs':>4} {'t_mem':>17} {'t_gen':>17} {'final test':>13}")
+        for (arm, k, _), rs in groups.items():
+            print(f"{arm:11} {k:>5g} {len(rs):>4} {mean_std([r['t_mem'] for r in rs]):>17} "
                   f"{mean_std([r['t_gen'] for r in rs]):>17} "
                   f"{mean_std([r['final_test_acc'] for r in rs], '.3f'):>13}")
 
@@ -474,6 +672,8 @@ def parse_args(argv):
     ap.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     ap.add_argument("--prune-rate", type=float, default=0.6,
                     help="k, the fraction of weights REMOVED by the ticket's mask (default 0.6)")
+    ap.add_argument("--prune-rates", help="the k grid of prune_rate and no_wd (default 0.1,...,0.9; "
+                    "no_wd adds 0.80,...,0.89)")
     ap.add_argument("--scope", default="global", help="magnitude pruning scope: global or layer")
     ap.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 1.0; 0.1 for images)")
     ap.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate (default 1e-3)")
@@ -496,6 +696,9 @@ def parse_args(argv):
             raise UsageError(f"unknown --{name} {getattr(args, name)!r}; choose from {', '.join(choices)}")
     if image and args.model != "mlp":
         raise UsageError(f"--task {args.task} has one model, the MNIST MLP: drop --model {args.model}")
+    args.steps_given = args.steps
+    args.prune_rates_given = args.prune_rates is not None
+    args.prune_rates = args.prune_rates or ",".join(f"{k / 10:g}" for k in range(1, 10))
     args.steps = args.steps if args.steps is not None else (100_000 if image else 50_000)
     args.weight_decay = args.weight_decay if args.weight_decay is not None else (0.1 if image else 1.0)
     args.threshold = args.threshold if args.threshold is not None else (0.85 if image else 0.95)
@@ -503,8 +706,13 @@ def parse_args(argv):
         args.seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
         raise UsageError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from None
+    try:
+        args.prune_rates = [float(k) for k in args.prune_rates.split(",")]
+    except ValueError:
+        raise UsageError(f"--prune-rates must be comma-separated numbers, got {args.prune_rates!r}") from None
     checks = [(args.steps > 0, "--steps must be positive"),
-              (0 <= args.prune_rate < 1, "--prune-rate k (the fraction removed) must be in [0, 1)"),
+              (all(0 <= k < 1 for k in [args.prune_rate] + args.prune_rates),
+               "--prune-rate k (the fraction removed) must be in [0, 1)"),
               (args.p >= 2, "--p must be at least 2"),
               (0 < args.frac_train < 1, "--frac-train must be in (0, 1)"),
               (args.lr > 0, "--lr must be positive"),

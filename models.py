@@ -22,9 +22,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from tickets import edge_popup_mask
+
 
 class Masked(nn.Module):
-    """Weight matrices, each with a fixed 0/1 mask buffer `mask_<name>`; `w(name)` is W * m."""
+    """Weight matrices, each with a fixed 0/1 mask buffer `mask_<name>`; `w(name)` is W * m.
+    With `popup_scores` set ({name: scores}, see tickets.edge_popup_mask), the mask is instead the
+    top `popup_keep` fraction of each matrix's |scores|, learned by straight-through gradients."""
+    popup_scores = None
+    popup_keep = 1.0
 
     def add_weight(self, name, shape, kappa, generator):
         std = kappa / math.sqrt(shape[1])  # shape is (fan_out, fan_in)
@@ -33,6 +39,8 @@ class Masked(nn.Module):
         self.dense = True
 
     def w(self, name):
+        if self.popup_scores is not None:
+            return getattr(self, name) * edge_popup_mask(self.popup_scores[name], self.popup_keep)
         if self.dense:  # W * 1 == W exactly: skip the multiply (and its backward) when nothing is pruned
             return getattr(self, name)
         return getattr(self, name) * getattr(self, "mask_" + name)
@@ -63,9 +71,13 @@ class MLP(Masked):
         self.add_weight("W_U", (p, d_emb), kappa, g)
 
     def direct(self, x):
+        return self.from_counts(F.one_hot(x, self.p).sum(1).to(self.W_E.dtype))
+
+    def from_counts(self, c):
+        """The network on token-count vectors c (n, p): E[a] + E[b] = W_E (e_a + e_b). SynFlow feeds
+        it c = 1, every token active."""
         W_E, W_in, W_out, W_U = (self.w(n) for n in ("W_E", "W_in", "W_out", "W_U"))
-        emb = W_E[:, x[:, 0]] + W_E[:, x[:, 1]]               # (d_emb, n)
-        return (W_U @ W_out @ F.relu(W_in @ emb)).T            # (n, p)
+        return (W_U @ (W_out @ F.relu(W_in @ (W_E @ c.T)))).T  # (n, p), one column per example
 
     def forward(self, x):
         W_E, W_in, W_out, W_U = (self.w(n) for n in ("W_E", "W_in", "W_out", "W_U"))

@@ -15,7 +15,7 @@ import torch.nn.utils.prune as prune
 import grok
 import tasks
 import tickets
-from models import MLP, MnistMLP, Transformer
+from models import MLP, Masked, MnistMLP, Transformer
 
 TINY = ["--p", "11", "--steps", "60", "--ckpt-every", "20"]
 
@@ -77,6 +77,90 @@ def test_norm_matched_scale_matches_the_tickets_norm():
         scaled = {n: w * r for n, w in theta0.items()}
         assert math.isclose(tickets.norm(scaled, p), tickets.norm(ticket, p), rel_tol=1e-6)
         assert 0 < r < 1
+
+
+class Linear2(Masked):
+    """y = W_2 W_1 x: a two-layer linear network, where every pruner has a closed form."""
+
+    def __init__(self, d_in=4, d_hidden=3, d_out=2, seed=0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.add_weight("W_1", (d_hidden, d_in), 1.0, g)
+        self.add_weight("W_2", (d_out, d_hidden), 1.0, g)
+
+    def forward(self, x):
+        return x @ self.w("W_1").T @ self.w("W_2").T
+
+
+def test_synflow_is_the_product_of_absolute_weights():
+    net = Linear2().double()
+    scores = tickets.synflow_scores(net, lambda m: m(torch.ones(1, 4, dtype=torch.float64)), 0.5, rounds=1)
+    A1, A2 = net.W_1.detach().abs(), net.W_2.detach().abs()
+    # R = 1^T |W_2| |W_1| 1: dR/dW_1[i, j] = sum_k |W_2[k, i]|, dR/dW_2[k, i] = sum_j |W_1[i, j]|
+    torch.testing.assert_close(scores["W_1"], A1 * A2.sum(0)[:, None])
+    torch.testing.assert_close(scores["W_2"], A2 * A1.sum(1)[None, :])
+    assert torch.equal(net.W_1.detach(), Linear2().double().W_1.detach())  # the model is untouched
+
+
+def test_synflow_iterates_without_resurrecting_weights():
+    net = MLP(p=7, d_emb=20, d_hidden=6)
+    scores = tickets.synflow_scores(net, lambda m: m.from_counts(torch.ones(1, 7, dtype=torch.float64)), 0.8)
+    mask = tickets.mask_from_scores(scores, 0.8)
+    n = sum(m.numel() for m in mask.values())
+    assert sum(m.sum().item() for m in mask.values()) == n - round(0.8 * n)
+    # weights pruned in earlier rounds score -1, and stay pruned
+    assert all((m[s == -1] == 0).all() for s, m in zip(scores.values(), mask.values()))
+    assert 0 < sum((s == -1).sum().item() for s in scores.values()) < n - sum(m.sum().item() for m in mask.values()) + 1
+
+
+def test_snip_is_weight_times_gradient():
+    net, x, t = Linear2().double(), torch.randn(5, 4, dtype=torch.float64), torch.randn(5, 2, dtype=torch.float64)
+    scores = tickets.snip_scores(net, lambda m: ((m(x) - t) ** 2).sum())
+    W1, W2 = net.W_1.detach(), net.W_2.detach()
+    dy = 2 * (x @ W1.T @ W2.T - t)                    # dL/dy, one row per example
+    grad_W2, grad_W1 = dy.T @ (x @ W1.T), (dy @ W2).T @ x
+    torch.testing.assert_close(scores["W_1"], (W1 * grad_W1).abs())
+    torch.testing.assert_close(scores["W_2"], (W2 * grad_W2).abs())
+
+
+def test_grasp_is_weight_times_hessian_gradient():
+    net, x, y = Linear2(d_out=3).double(), torch.randn(6, 4, dtype=torch.float64), torch.tensor([0, 1, 2, 0, 1, 2])
+    scores = tickets.grasp_scores(net, lambda m: m(x), y, temperature=2.0)
+    shapes = [w.shape for w in net.weights().values()]
+
+    def loss(flat):  # the same loss as a function of all weights in one vector
+        W1, W2 = flat[:12].view(shapes[0]), flat[12:].view(shapes[1])
+        return torch.nn.functional.cross_entropy(x @ W1.T @ W2.T / 2.0, y)
+
+    theta = torch.cat([w.detach().flatten() for w in net.weights().values()])
+    g = torch.autograd.functional.jacobian(loss, theta)
+    H = torch.autograd.functional.hessian(loss, theta)
+    expected = theta * (H @ g)
+    torch.testing.assert_close(torch.cat([s.flatten() for s in scores.values()]), expected)
+
+
+@pytest.mark.parametrize("pruner", ["random", "snip", "grasp", "synflow"])
+def test_every_pruner_keeps_exact_count(pruner):
+    model, data = MLP(p=11, seed=1), tasks.modular(p=11)
+    loss = lambda m: grok.loss_fn(m(data.x_train), data.y_train, False)
+    scores = {"random": lambda: tickets.random_scores(model.weights(), 0),
+              "snip": lambda: tickets.snip_scores(model, loss),
+              "grasp": lambda: tickets.grasp_scores(model, lambda m: m(data.x_train), data.y_train),
+              "synflow": lambda: tickets.synflow_scores(model, grok.synflow_input(model), 0.6, rounds=10)}[pruner]()
+    for scope in ("global", "layer"):
+        mask = tickets.mask_from_scores(scores, 0.6, scope)
+        n = sum(m.numel() for m in mask.values())
+        expected = n - round(0.6 * n) if scope == "global" else sum(m.numel() - round(0.6 * m.numel()) for m in mask.values())
+        assert sum(m.sum().item() for m in mask.values()) == expected
+
+
+def test_edge_popup_mask_is_exact_and_straight_through():
+    s = torch.randn(10, 10, requires_grad=True)
+    m = tickets.edge_popup_mask(s, 0.4)
+    assert set(m.detach().unique().tolist()) == {0.0, 1.0} and m.sum().item() == 40
+    assert (m.detach()[s.detach().abs() >= s.detach().abs().flatten().sort().values[60]] == 1).all()
+    (m * torch.arange(100.0).view(10, 10)).sum().backward()
+    torch.testing.assert_close(s.grad, torch.arange(100.0).view(10, 10) * s.detach().sign())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -201,20 +285,31 @@ def run_cli(argv):
     return grok.main(argv)
 
 
+ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
+        "ticket_vs_norm": ["base", "ticket", "same_l1", "same_l2"],
+        "prune_rate": ["base", "ticket", "ticket"],
+        "no_wd": ["base", "base_no_wd", "ticket", "ticket"],
+        "phase_tickets": ["base", "ticket", "ticket", "ticket"],
+        "pai": ["base", "ticket", "random", "snip", "grasp", "synflow"],
+        "edge_popup": ["mem", "wd", "ep", "ep_wd"]}
+TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "200"]}  # theta_mem must be memorizing
+
+
 @pytest.mark.parametrize("exp", list(grok.EXPERIMENTS))
 def test_every_experiment_runs_end_to_end(tmp_path, exp):
     out = str(tmp_path / "runs")
-    assert run_cli(["--exp", exp, "--seeds", "0,1", "--out", out] + TINY) == 0
+    argv = ["--exp", exp, "--seeds", "0,1", "--out", out, "--prune-rates", "0.3,0.9"]
+    argv += TINY_EXP.get(exp, TINY)
+    assert run_cli(argv) == 0
     rows = read_csv(os.path.join(out, "summary.csv"))
-    arms = {"base": ["base"], "ticket": ["base", "ticket"], "ticket_vs_norm": list(grok.ARMS)}[exp]
-    assert [r["arm"] for r in rows] == arms * 2
+    assert [r["arm"] for r in rows] == ARMS[exp] * 2
     for column in ("exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "steps", "t_mem",
                    "t_gen", "tau_grok", "final_train_acc", "final_test_acc", "l1_init", "l2_init"):
         assert column in rows[0]
     curves = read_csv(os.path.join(out, "curves.csv"))
     assert {r["run"] for r in curves} == {r["run"] for r in rows}
     # rerunning reuses the finished runs and replaces the rows instead of appending duplicates
-    assert run_cli(["--exp", exp, "--seeds", "0,1", "--out", out] + TINY) == 0
+    assert run_cli(argv) == 0
     assert len(read_csv(os.path.join(out, "summary.csv"))) == len(rows)
     assert len(read_csv(os.path.join(out, "curves.csv"))) == len(curves)
 
@@ -289,7 +384,7 @@ def test_mnist_end_to_end_with_fixture(tmp_path):
                     "--steps", "30", "--out", out])
     assert code == 0
     rows = read_csv(os.path.join(out, "summary.csv"))
-    assert [r["arm"] for r in rows] == list(grok.ARMS)
+    assert [r["arm"] for r in rows] == ARMS["ticket_vs_norm"]
     assert float(rows[0]["threshold"]) == 0.85 and float(rows[0]["weight_decay"]) == 0.1
 
 
@@ -357,3 +452,40 @@ def test_diverging_run_stops_with_a_message(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(grok, "loss_fn", lambda out, y, image: (out * float("nan")).sum())
     assert run_cli(["--exp", "base", "--out", str(tmp_path)] + TINY) == 1
     assert "diverged" in capsys.readouterr().err
+
+
+def test_edge_popup_frozen_weights_do_not_change(tmp_path):
+    out = str(tmp_path)
+    assert run_cli(["--exp", "edge_popup", "--out", out] + TINY_EXP["edge_popup"]) == 0
+    rows = {r["arm"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
+    ckpt = lambda arm, step: torch.load(os.path.join(out, rows[arm]["run"], "ckpt", f"step_{step:06d}.pt"))
+    theta_mem = ckpt("mem", 100)
+    for name, w in ckpt("ep", 200).items():
+        assert torch.equal(w, theta_mem[name]) and torch.equal(ckpt("ep", 0)[name], theta_mem[name])
+    assert not all(torch.equal(w, theta_mem[n]) for n, w in ckpt("ep_wd", 200).items())
+    # the EP arm changes the function (the mask) without changing a weight
+    curves = [r for r in read_csv(os.path.join(out, "curves.csv")) if r["run"] == rows["ep"]["run"]]
+    assert curves[0]["train_loss"] != curves[-1]["train_loss"]
+
+
+def test_edge_popup_refuses_a_checkpoint_that_is_not_memorizing(tmp_path, capsys):
+    # p = 5 with 50% of 15 pairs: step 10 cannot have memorized
+    assert run_cli(["--exp", "edge_popup", "--p", "5", "--steps", "20", "--out", str(tmp_path)]) == 2
+    assert "not memorizing" in capsys.readouterr().err
+
+
+def test_run_all_list_prints_commands_grok_accepts(tmp_path):
+    import shlex
+    import subprocess
+    listed = subprocess.run(["bash", "run_all.sh", "--list", "--out", str(tmp_path), "--device", "cpu"],
+                            capture_output=True, text=True, check=True).stdout.strip().splitlines()
+    exps = set()
+    for line in listed:
+        argv = shlex.split(line)
+        assert argv[:2] == ["python", "grok.py"]
+        args = grok.parse_args(argv[2:])
+        assert args.out == str(tmp_path) and args.device == "cpu"
+        exps.add((args.exp, args.task, args.model, tuple(args.seeds)))
+    assert {e[0] for e in exps} == set(grok.EXPERIMENTS) - {"base", "ticket"}
+    assert len(exps) == len(listed)  # no command twice
+    assert {e[3] for e in exps} == {(0,), (1,), (2,)}

@@ -4,12 +4,23 @@
     mask = mask_from_scores(magnitude_scores(final_weights), prune_rate=0.6)  # keep the top 40% |theta|
     ticket = rewind(theta0, mask)                                             # theta_0 * m
     r1 = norm_matched_scale(theta0, mask, p=1)                               # dense control: theta_0 * r1
+    mask = mask_from_scores(snip_scores(model, loss_of), 0.6)                 # pruning at initialization
 
 Every function takes and returns dicts {matrix name: tensor}, so each piece can be lifted into another
-project. A pruner is a function from weights (and data) to scores, higher = keep; `mask_from_scores`
-turns any scores into a mask. The pruning rate k is the paper's: the fraction of weights *removed*
+project. A pruner is a function from weights (or a model, and data) to scores, higher = keep;
+`mask_from_scores` turns any scores into a mask. The pruners that need a network take a model with
+the small interface of models.Masked (`weights()`, `masks()`, `set_masks()`) and a closure that runs
+it on the data, so they work on any such model:
+- magnitude_scores(weights): |theta|, for grokking tickets;
+- random_scores(weights, seed);
+- snip_scores(model, loss_of): |theta * dL/dtheta| (Lee et al. 2019);
+- grasp_scores(model, logits_of, y, temperature=200): theta * (H g) (Wang et al. 2020);
+- synflow_scores(model, output_of_ones, prune_rate, rounds=100): iterative, data-free
+  |theta * dR/dtheta| with R = 1^T (prod_l |W_l|) 1 (Tanaka et al. 2020). The pruning rate k is the paper's: the fraction of weights *removed*
 (k = 0.6 keeps 40%).
 """
+import copy
+
 import torch
 
 
@@ -60,3 +71,59 @@ def sparsity(masks):
     """Fraction of weights removed by `masks` (the realised pruning rate)."""
     total = sum(m.numel() for m in masks.values())
     return 1 - sum(m.sum().item() for m in masks.values()) / total
+
+
+def random_scores(weights, seed=0):
+    """I.i.d. uniform scores: the random-pruning baseline."""
+    g = torch.Generator().manual_seed(seed)
+    return {name: torch.rand(w.shape, generator=g) for name, w in weights.items()}
+
+
+def snip_scores(model, loss_of):
+    """SNIP: |theta * dL/dtheta|, L = loss_of(model) on the training set, at the current weights."""
+    weights = model.weights()
+    grads = torch.autograd.grad(loss_of(model), list(weights.values()))
+    return {name: (w * g).detach().abs() for (name, w), g in zip(weights.items(), grads)}
+
+
+def grasp_scores(model, logits_of, y, temperature=200.0):
+    """GraSP: theta * (H g), with g the gradient and H the Hessian of the cross-entropy of
+    logits_of(model) / temperature. Keeping the highest is removing the largest -theta * Hg, the GraSP
+    paper's rule (and its authors' code)."""
+    weights = list(model.weights().values())
+    loss = lambda: torch.nn.functional.cross_entropy(logits_of(model).double() / temperature, y)
+    g = [t.detach() for t in torch.autograd.grad(loss(), weights)]
+    grad = torch.autograd.grad(loss(), weights, create_graph=True)
+    Hg = torch.autograd.grad(sum((a * b).sum() for a, b in zip(grad, g)), weights)
+    return {name: (w * h).detach() for name, w, h in zip(model.weights(), weights, Hg)}
+
+
+def synflow_scores(model, output_of_ones, prune_rate, rounds=100):
+    """SynFlow: every weight replaced by |theta| (in float64, so the product cannot overflow), the
+    synaptic flow R = sum(output_of_ones(model)) - the network's output on an all-ones input - and the
+    score |theta * dR/dtheta|. Iterated over `rounds` with the exponential schedule: round r prunes to
+    k_r = 1 - (1 - k)^(r / rounds), scoring only the surviving weights. Data-free. Returns the last
+    round's scores (pruned weights score -1), whose mask at k is SynFlow's."""
+    net = copy.deepcopy(model).double()
+    with torch.no_grad():
+        for w in net.weights().values():
+            w.abs_()
+    masks = {name: torch.ones_like(w) for name, w in net.weights().items()}
+    for r in range(1, rounds + 1):
+        net.set_masks(masks)
+        weights = net.weights()
+        grads = torch.autograd.grad(output_of_ones(net).sum(), list(weights.values()))
+        # pruned weights score -1, below every survivor, so no round brings one back
+        scores = {name: ((w * g).detach().abs() * m - (1 - m))
+                  for (name, w), m, g in zip(weights.items(), masks.values(), grads)}
+        masks = mask_from_scores(scores, 1 - (1 - prune_rate) ** (r / rounds))
+    return {name: s.to(model.weights()[name].dtype) for name, s in scores.items()}
+
+
+def edge_popup_mask(scores, keep):
+    """Edge-popup (Ramanujan et al. 2020): the 0/1 mask of the top `keep` fraction of |s| in one
+    matrix, whose gradient passes straight through to s: d mask / d|s| = 1. Its value is exactly the
+    0/1 mask (|s| - |s| is exactly 0)."""
+    a = scores.abs()
+    hard = mask_from_scores({"s": a.detach()}, 1 - keep)["s"]
+    return hard + (a - a.detach())

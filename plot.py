@@ -1,0 +1,155 @@
+"""Figures of every comparison, from the CSVs alone (summary.csv and curves.csv under --out).
+
+    python plot.py --out runs            # writes runs/figures/<exp>_<task>_<model>.png
+
+One PNG per experiment and task/model, mirroring the paper's figures: test accuracy against step for
+every arm (log-scaled steps), with the second panel the experiment's summary (L1/L2 norms for
+ticket_vs_norm, tau_grok against k for prune_rate, final test accuracy against k for no_wd, against
+the mask's source step for phase_tickets; the edge-popup arms next to v3's Table 1).
+Needs matplotlib (optional: pip install matplotlib).
+"""
+import argparse
+import csv
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+PAPER_TABLE_1 = {"wd": (0.53, 0.95, 1.00, 1.00), "ep": (0.68, 0.80, 0.84, 0.92),
+                 "ep_wd": (0.82, 0.96, 0.99, 1.00)}  # v3 Table 1: test acc at 600/1000/1400/2000
+
+
+def read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def num(v):
+    return float(v) if v not in ("", None) else None
+
+
+def label(r):
+    extra = {"prune_rate": f" k={num(r['prune_rate']):g}", "no_wd": f" k={num(r['prune_rate']):g}",
+             "phase_tickets": f" from {r.get('source_step', '')}"}.get(r["exp"], "")
+    return r["arm"] + (extra if r["arm"] == "ticket" else "")
+
+
+def curves_panel(ax, runs, curves, exp, plt):
+    """Test accuracy against step, one line per run (seed 0 bold, other seeds faint)."""
+    tickets = [r for r in runs if r["arm"] == "ticket"]
+    cmap = plt.get_cmap("viridis")
+    for r in runs:
+        rows = curves[(exp, r["run"])]
+        steps = [max(num(c["step"]), 1) for c in rows]
+        color = None
+        if r["arm"] == "ticket" and len({label(t) for t in tickets}) > 2:
+            color = cmap(tickets.index(r) / max(1, len(tickets) - 1))
+        ax.plot(steps, [num(c["test_acc"]) for c in rows], color=color, lw=1.6 if r["seed"] == "0" else 0.6,
+                alpha=1 if r["seed"] == "0" else 0.5, label=label(r) if r["seed"] == "0" else None)
+    ax.set_xscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("test accuracy")
+    ax.legend(fontsize=6, ncol=2)
+
+
+def by_x(runs, x, y):
+    """mean of y over seeds for each x, sorted by x."""
+    groups = defaultdict(list)
+    for r in runs:
+        if num(r[y]) is not None:
+            groups[num(r[x])].append(num(r[y]))
+    xs = sorted(groups)
+    return xs, [statistics.mean(groups[k]) for k in xs]
+
+
+def summary_panel(ax, exp, runs, curves):
+    tickets = [r for r in runs if r["arm"] == "ticket"]
+    if exp == "ticket_vs_norm":
+        for r in runs:
+            if r["seed"] == "0":
+                rows = curves[(exp, r["run"])]
+                ax.plot([max(num(c["step"]), 1) for c in rows], [num(c["l2"]) for c in rows], label=f"{r['arm']} L2")
+        ax.set_xscale("log")
+        ax.set_ylabel("L2 norm of the effective weights")
+        ax.set_xlabel("step")
+        ax.legend(fontsize=6)
+    elif exp == "prune_rate":
+        ax.plot(*by_x(tickets, "prune_rate", "tau_grok"), "o-", label="ticket tau_grok = t_gen / t_mem")
+        base = [num(r["tau_grok"]) for r in runs if r["arm"] == "base" and num(r["tau_grok"])]
+        if base:
+            ax.axhline(statistics.mean(base), color="k", ls="--", label="base")
+        ax.set_yscale("log")
+        ax.set_xlabel("pruning rate k (fraction removed)")
+        ax.set_ylabel("tau_grok (not reached: no point)")
+        ax.legend(fontsize=6)
+    elif exp == "no_wd":
+        ax.plot(*by_x(tickets, "prune_rate", "final_test_acc"), "o-", label="ticket, weight decay 0")
+        for arm, ls in (("base", "--"), ("base_no_wd", ":")):
+            vals = [num(r["final_test_acc"]) for r in runs if r["arm"] == arm]
+            if vals:
+                ax.axhline(statistics.mean(vals), color="k", ls=ls, label=arm)
+        ax.set_xlabel("pruning rate k")
+        ax.set_ylabel("final test accuracy")
+        ax.legend(fontsize=6)
+    elif exp == "phase_tickets":
+        ax.plot(*by_x(tickets, "source_step", "final_test_acc"), "o-", label="ticket: final test acc")
+        ax.plot(*by_x(tickets, "source_step", "source_test_acc"), "s--", label="base: test acc at source step")
+        ax.set_xlabel("step of the base checkpoint the mask comes from")
+        ax.set_ylabel("test accuracy")
+        ax.legend(fontsize=6)
+    elif exp == "edge_popup":
+        for i, (arm, accs) in enumerate(PAPER_TABLE_1.items()):
+            ax.plot([600, 1000, 1400, 2000], accs, "x:", color=f"C{i}", label=f"{arm} (paper)")
+            for r in runs:
+                if r["arm"] == arm and r["seed"] == "0":
+                    rows = curves[(exp, r["run"])]
+                    ax.plot([num(c["step"]) for c in rows], [num(c["test_acc"]) for c in rows], color=f"C{i}", label=arm)
+        ax.set_xlabel("step after theta_mem")
+        ax.set_ylabel("test accuracy")
+        ax.legend(fontsize=6)
+    else:
+        ax.set_axis_off()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default="runs", help="the folder with summary.csv and curves.csv")
+    args = ap.parse_args()
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("plot.py: error: the figures need matplotlib, which is optional: pip install matplotlib",
+              file=sys.stderr)
+        return 2
+    try:
+        summary = read(os.path.join(args.out, "summary.csv"))
+        curve_rows = read(os.path.join(args.out, "curves.csv"))
+    except OSError as e:
+        print(f"plot.py: error: {e.filename}: no results there (run grok.py with --out {args.out})",
+              file=sys.stderr)
+        return 2
+    curves = defaultdict(list)
+    for c in curve_rows:
+        curves[(c["exp"], c["run"])].append(c)
+    figures = defaultdict(list)
+    for r in summary:
+        figures[(r["exp"], r["task"], r["model"])].append(r)
+    os.makedirs(os.path.join(args.out, "figures"), exist_ok=True)
+    for (exp, task, model), runs in sorted(figures.items()):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+        curves_panel(left, runs, curves, exp, plt)
+        summary_panel(right, exp, runs, curves)
+        seeds = sorted({r["seed"] for r in runs})
+        fig.suptitle(f"{exp}: {task}, {model}, seeds {','.join(seeds)}")
+        fig.tight_layout()
+        path = os.path.join(args.out, "figures", f"{exp}_{task}_{model}.png")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Every comparison of the paper at its settings, seeds 0, 1, 2, one command after another, then the
+# figures. Finished runs are reused, so an interrupted run_all.sh picks up where it stopped.
+#
+#   bash run_all.sh                               # CPU: about 25 hours (see README); GPU: --device cuda
+#   bash run_all.sh --device cuda --out runs --data-dir ~/data/mnist
+#   bash run_all.sh --list | parallel -j 4        # one self-contained command per line, for a cluster
+#
+# Arguments other than --list are passed to every grok.py command. Commands sharing an --out can run
+# at the same time: a run that another command is training is waited for, then reused.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+list=0
+extra=()
+out=runs
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --list) list=1 ;;
+    --out) out="$2"; extra+=("$1" "$2"); shift ;;
+    --out=*) out="${1#--out=}"; extra+=("$1") ;;
+    *) extra+=("$1") ;;
+  esac
+  shift
+done
+more=""
+[ ${#extra[@]} -gt 0 ] && more=" $(printf '%q ' "${extra[@]}")" && more="${more% }"
+
+commands=()
+for seed in 0 1 2; do
+  commands+=("python grok.py --exp ticket_vs_norm --seeds $seed")
+  commands+=("python grok.py --exp ticket_vs_norm --model transformer --seeds $seed")
+  commands+=("python grok.py --exp ticket_vs_norm --task mnist --seeds $seed")
+  for exp in prune_rate no_wd phase_tickets pai edge_popup; do
+    commands+=("python grok.py --exp $exp --seeds $seed")
+  done
+done
+
+if [ "$list" = 1 ]; then
+  for c in "${commands[@]}"; do echo "$c$more"; done
+  exit 0
+fi
+
+start=$(date +%s)
+n=${#commands[@]}
+for i in "${!commands[@]}"; do
+  now=$(date +%s)
+  elapsed=$((now - start))
+  remaining="?"
+  [ "$i" -gt 0 ] && remaining="~$((elapsed * (n - i) / i / 60))m"
+  echo "[run_all $((i + 1))/$n] elapsed $((elapsed / 60))m, remaining $remaining: ${commands[$i]}$more"
+  eval "${commands[$i]}$more"
+done
+echo "[run_all] all $n commands done in $((($(date +%s) - start) / 60))m; figures:"
+python plot.py --out "$out" || echo "[run_all] no figures (see above); the CSVs are in $out"
