@@ -57,11 +57,11 @@ def bench(model_name, device, n):
 
     # ours
     model = grok.build_model(run).to(device)
-    params = list(model.weights().values())
+    params, weight_decay = grok.trainable(model, run)
     theta = grok.flatten_(params)
     m, v = torch.zeros_like(theta), torch.zeros_like(theta)
     counter = iter(range(1, 10 ** 9))
-    step = lambda: grok.train_step(model, params, theta, m, v, data, next(counter), run)
+    step = lambda: grok.train_step(model, params, theta, m, v, data, next(counter), run, weight_decay)
     n_logs = sum(grok.should_log(s, run.steps) for s in range(1, run.steps + 1))
     evaluate = lambda: grok.evaluate(model, data, image)
     t_ours = timed(step, n, device) + timed(evaluate, max(3, n // 20), device) * n_logs / run.steps

@@ -627,7 +627,7 @@ def print_table(rows):
         print(f"{r['arm']:11} {r['seed']:>4} {r['prune_rate']:>5g} {cell(r['t_mem'], '>6')} {t_gen:>11} "
               f"{cell(r['tau_grok'], '>8.1f')} {r['final_train_acc']:>6.3f} {r['final_test_acc']:>6.3f} "
               f"{r['l1_init']:>9.1f} {r['l2_init']:>7.2f}"
-              + "".join(f" {cell(r.get(c), '>15.4g')}" for c in extras))
+              + "".join(f" {cell(r.get(c), '>15.6g')}" for c in extras))
     groups = {}
     for r in rows:
         groups.setdefault((r["arm"], r["prune_rate"], r.get("source_step")), []).append(r)

@@ -41,7 +41,7 @@ def curves_panel(ax, runs, curves, exp, plt):
     for r in runs:
         rows = curves[(exp, r["run"])]
         steps = [max(num(c["step"]), 1) for c in rows]
-        color = None
+        color = f"C{list(dict.fromkeys(x['arm'] for x in runs)).index(r['arm'])}"
         if r["arm"] == "ticket" and len({label(t) for t in tickets}) > 2:
             color = cmap(tickets.index(r) / max(1, len(tickets) - 1))
         ax.plot(steps, [num(c["test_acc"]) for c in rows], color=color, lw=1.6 if r["seed"] == "0" else 0.6,
@@ -64,15 +64,18 @@ def by_x(runs, x, y):
 
 def summary_panel(ax, exp, runs, curves):
     tickets = [r for r in runs if r["arm"] == "ticket"]
-    if exp == "ticket_vs_norm":
-        for r in runs:
-            if r["seed"] == "0":
-                rows = curves[(exp, r["run"])]
-                ax.plot([max(num(c["step"]), 1) for c in rows], [num(c["l2"]) for c in rows], label=f"{r['arm']} L2")
+    if exp == "ticket_vs_norm":  # L2 norms (solid, left axis) converge, L1 norms (dashed, right) do not
+        l1_axis = ax.twinx()
+        for i, r in enumerate(r for r in runs if r["seed"] == "0"):
+            rows = curves[(exp, r["run"])]
+            steps = [max(num(c["step"]), 1) for c in rows]
+            ax.plot(steps, [num(c["l2"]) for c in rows], color=f"C{i}", label=f"{r['arm']} L2")
+            l1_axis.plot(steps, [num(c["l1"]) for c in rows], color=f"C{i}", ls="--", label=f"{r['arm']} L1")
         ax.set_xscale("log")
-        ax.set_ylabel("L2 norm of the effective weights")
+        ax.set_ylabel("L2 norm of the effective weights (solid)")
+        l1_axis.set_ylabel("L1 norm (dashed)")
         ax.set_xlabel("step")
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, loc="upper left")
     elif exp == "prune_rate":
         ax.plot(*by_x(tickets, "prune_rate", "tau_grok"), "o-", label="ticket tau_grok = t_gen / t_mem")
         base = [num(r["tau_grok"]) for r in runs if r["arm"] == "base" and num(r["tau_grok"])]

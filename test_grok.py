@@ -292,7 +292,7 @@ ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
         "phase_tickets": ["base", "ticket", "ticket", "ticket"],
         "pai": ["base", "ticket", "random", "snip", "grasp", "synflow"],
         "edge_popup": ["mem", "wd", "ep", "ep_wd"]}
-TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "200"]}  # theta_mem must be memorizing
+TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"]}  # theta_mem must be memorizing
 
 
 @pytest.mark.parametrize("exp", list(grok.EXPERIMENTS))
@@ -459,18 +459,18 @@ def test_edge_popup_frozen_weights_do_not_change(tmp_path):
     assert run_cli(["--exp", "edge_popup", "--out", out] + TINY_EXP["edge_popup"]) == 0
     rows = {r["arm"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
     ckpt = lambda arm, step: torch.load(os.path.join(out, rows[arm]["run"], "ckpt", f"step_{step:06d}.pt"))
-    theta_mem = ckpt("mem", 100)
-    for name, w in ckpt("ep", 200).items():
+    theta_mem = ckpt("mem", 50)
+    for name, w in ckpt("ep", 100).items():
         assert torch.equal(w, theta_mem[name]) and torch.equal(ckpt("ep", 0)[name], theta_mem[name])
-    assert not all(torch.equal(w, theta_mem[n]) for n, w in ckpt("ep_wd", 200).items())
+    assert not all(torch.equal(w, theta_mem[n]) for n, w in ckpt("ep_wd", 100).items())
     # the EP arm changes the function (the mask) without changing a weight
     curves = [r for r in read_csv(os.path.join(out, "curves.csv")) if r["run"] == rows["ep"]["run"]]
     assert curves[0]["train_loss"] != curves[-1]["train_loss"]
 
 
 def test_edge_popup_refuses_a_checkpoint_that_is_not_memorizing(tmp_path, capsys):
-    # p = 5 with 50% of 15 pairs: step 10 cannot have memorized
-    assert run_cli(["--exp", "edge_popup", "--p", "5", "--steps", "20", "--out", str(tmp_path)]) == 2
+    # one step of training (theta_mem at step 1) has not memorized
+    assert run_cli(["--exp", "edge_popup", "--p", "23", "--steps", "2", "--out", str(tmp_path)]) == 2
     assert "not memorizing" in capsys.readouterr().err
 
 
