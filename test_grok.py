@@ -354,24 +354,28 @@ def test_runs_are_bit_reproducible(tmp_path):
         assert a.read() == b.read()
 
 
-def test_interrupted_run_resumes_bit_for_bit(tmp_path, monkeypatch):
-    argv = ["--exp", "base", "--p", "11", "--steps", "90", "--ckpt-every", "25"]
-    assert run_cli(argv + ["--out", str(tmp_path / "straight")]) == 0
-    calls = {"n": 0}
-    original = grok.adamw_step
+def interrupted(monkeypatch, step, argv):
+    """Run grok.py with argv, pressing Ctrl-C (KeyboardInterrupt) during training step `step`."""
+    calls, original = [0], grok.adamw_step
 
-    def interrupt_at_step_60(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 60:
+    def adamw_step(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == step:
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(grok, "adamw_step", interrupt_at_step_60)
-    assert run_cli(argv + ["--out", str(tmp_path / "resumed")]) == 130
+    with monkeypatch.context() as m:
+        m.setattr(grok, "adamw_step", adamw_step)
+        return run_cli(argv)
+
+
+def test_interrupted_run_resumes_bit_for_bit(tmp_path, monkeypatch):
+    argv = ["--exp", "base", "--p", "11", "--steps", "90", "--ckpt-every", "25"]
+    assert run_cli(argv + ["--out", str(tmp_path / "straight")]) == 0
+    assert interrupted(monkeypatch, 60, argv + ["--out", str(tmp_path / "resumed")]) == 130
     run = [d for d in os.listdir(tmp_path / "resumed") if d.startswith("add")][0]
     assert not os.path.exists(tmp_path / "resumed" / run / "summary.json")
     assert torch.load(tmp_path / "resumed" / run / "state.pt")["step"] == 50
-    monkeypatch.setattr(grok, "adamw_step", original)
     assert run_cli(argv + ["--out", str(tmp_path / "resumed")]) == 0
     with open(tmp_path / "straight" / run / "curves.csv") as a, open(tmp_path / "resumed" / run / "curves.csv") as b:
         assert a.read() == b.read()
@@ -415,18 +419,7 @@ def test_cuda_without_gpu_exits_2(tmp_path, capsys):
 
 def test_corrupt_checkpoint_exits_2(tmp_path, capsys, monkeypatch):
     argv = ["--exp", "base", "--out", str(tmp_path)] + TINY
-    calls = {"n": 0}
-    original = grok.adamw_step
-
-    def interrupt(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 30:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(grok, "adamw_step", interrupt)
-    assert run_cli(argv) == 130
-    monkeypatch.setattr(grok, "adamw_step", original)
+    assert interrupted(monkeypatch, 30, argv) == 130
     run = [d for d in os.listdir(tmp_path) if d.startswith("add")][0]
     with open(tmp_path / run / "state.pt", "wb") as f:
         f.write(b"not a checkpoint")
