@@ -269,6 +269,37 @@ def test_corrupt_idx_file_is_reported(tmp_path):
         tasks.mnist(folder)
 
 
+def test_download_keeps_only_files_with_the_right_checksum(tmp_path, monkeypatch):
+    class Response:
+        def __init__(self, blob):
+            self.blob = blob
+        def read(self):
+            return self.blob
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(tasks.urllib.request, "urlopen", lambda url, timeout: Response(b"not mnist"))
+    with pytest.raises(tasks.DataError, match="MD5"):
+        tasks.download("mnist", str(tmp_path))
+    assert os.listdir(tmp_path) == []
+    blob = b"pretend this is the file"
+    md5 = __import__("hashlib").md5(blob).hexdigest()
+    monkeypatch.setitem(tasks.SOURCES, "mnist", ("http://example/", (md5,) * 4))
+    monkeypatch.setattr(tasks.urllib.request, "urlopen", lambda url, timeout: Response(blob))
+    tasks.download("mnist", str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == sorted(n + ".gz" for n in tasks.IDX_FILES)
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"),
+                    reason="Debian's dataset-fashion-mnist is not installed")
+def test_real_fashion_mnist_loads():
+    data = tasks.mnist(None, seed=0, dataset="fashion")
+    assert data.x_train.shape == (1000, 784) and data.x_test.shape == (10000, 784)
+    assert sorted(data.y_test.unique().tolist()) == list(range(10))
+
+
 def test_modular_split():
     data = tasks.modular("add", p=67, frac_train=0.4, seed=0)
     assert (len(data.x_train), len(data.x_test)) == (911, 1367)
