@@ -31,12 +31,12 @@ class Masked(nn.Module):
     top `popup_keep` fraction of each matrix's |scores|, learned by straight-through gradients."""
     popup_scores = None
     popup_keep = 1.0
+    dense = True  # every mask all ones (set_masks keeps it up to date)
 
     def add_weight(self, name, shape, kappa, generator):
         std = kappa / math.sqrt(shape[1])  # shape is (fan_out, fan_in)
         self.register_parameter(name, nn.Parameter(torch.randn(shape, generator=generator) * std))
         self.register_buffer("mask_" + name, torch.ones(shape))
-        self.dense = True
 
     def w(self, name):
         if self.popup_scores is not None:

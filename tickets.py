@@ -16,8 +16,9 @@ it on the data, so they work on any such model:
 - snip_scores(model, loss_of): |theta * dL/dtheta| (Lee et al. 2019);
 - grasp_scores(model, logits_of, y, temperature=200): theta * (H g) (Wang et al. 2020);
 - synflow_scores(model, output_of_ones, prune_rate, rounds=100): iterative, data-free
-  |theta * dR/dtheta| with R = 1^T (prod_l |W_l|) 1 (Tanaka et al. 2020). The pruning rate k is the paper's: the fraction of weights *removed*
-(k = 0.6 keeps 40%).
+  |theta * dR/dtheta| with R = 1^T (prod_l |W_l|) 1 (Tanaka et al. 2020).
+The pruning rate k is the paper's: the fraction of weights *removed* (k = 0.6 keeps 40%).
+`edge_popup_mask` is the learned mask of edge-popup (Ramanujan et al. 2020).
 """
 import copy
 
