@@ -6,6 +6,7 @@ import gzip
 import json
 import math
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -513,3 +514,22 @@ def test_run_all_list_prints_commands_grok_accepts(tmp_path):
     assert {e[0] for e in exps} == set(grok.EXPERIMENTS) - {"base", "ticket"}
     assert len(exps) == len(listed)  # no command twice
     assert {e[3] for e in exps} == {(0,), (1,), (2,)}
+
+
+def test_plot_says_how_to_install_matplotlib(tmp_path, capsys, monkeypatch):
+    import plot
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    monkeypatch.setattr(sys, "argv", ["plot.py", "--out", str(tmp_path)])
+    assert plot.main() == 2
+    assert "pip install matplotlib" in capsys.readouterr().err
+
+
+def test_plot_draws_every_experiment(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import plot
+    out = str(tmp_path)
+    for exp in ("ticket_vs_norm", "prune_rate"):
+        assert run_cli(["--exp", exp, "--out", out, "--prune-rates", "0.3,0.9"] + TINY) == 0
+    monkeypatch.setattr(sys, "argv", ["plot.py", "--out", out])
+    assert plot.main() == 0
+    assert sorted(os.listdir(tmp_path / "figures")) == ["prune_rate_add_mlp.png", "ticket_vs_norm_add_mlp.png"]
