@@ -43,13 +43,19 @@ fi
 
 start=$(date +%s)
 n=${#commands[@]}
+failed=()
 for i in "${!commands[@]}"; do
   now=$(date +%s)
   elapsed=$((now - start))
   remaining="?"
   [ "$i" -gt 0 ] && remaining="~$((elapsed * (n - i) / i / 60))m"
   echo "[run_all $((i + 1))/$n] elapsed $((elapsed / 60))m, remaining $remaining: ${commands[$i]}$more"
-  eval "${commands[$i]}$more"
+  rc=0
+  eval "${commands[$i]}$more" || rc=$?
+  [ "$rc" = 130 ] && { echo "[run_all] interrupted: run it again to continue"; exit 130; }
+  [ "$rc" != 0 ] && failed+=("${commands[$i]}$more (exit $rc)")
 done
-echo "[run_all] all $n commands done in $((($(date +%s) - start) / 60))m; figures:"
+echo "[run_all] $n commands in $((($(date +%s) - start) / 60))m, ${#failed[@]} failed; figures:"
 python plot.py --out "$out" || echo "[run_all] no figures (see above); the CSVs are in $out"
+for f in ${failed[@]+"${failed[@]}"}; do echo "[run_all] FAILED: $f"; done
+[ ${#failed[@]} = 0 ]
