@@ -101,7 +101,9 @@ def summary_panel(ax, exp, runs, curves):
         ax.set_ylabel("test accuracy")
         ax.legend(fontsize=6)
     elif exp == "edge_popup":
-        for i, (arm, accs) in enumerate(PAPER_TABLE_1.items()):
+        arms = list(dict.fromkeys(r["arm"] for r in runs))  # the colours of the left panel
+        for arm, accs in PAPER_TABLE_1.items():
+            i = arms.index(arm) if arm in arms else len(arms)
             ax.plot([600, 1000, 1400, 2000], accs, "x:", color=f"C{i}", label=f"{arm} (paper)")
             for r in runs:
                 if r["arm"] == arm and r["seed"] == "0":
