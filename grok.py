@@ -759,6 +759,9 @@ def main(argv=None):
     except (UsageError, tasks.DataError) as e:
         print(f"grok.py: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # an --out that cannot be written, a full disk
+        print(f"grok.py: error: {e.strerror}: {e.filename}", file=sys.stderr)
+        return 2
     except Diverged as e:
         print(f"grok.py: {e}", file=sys.stderr)
         return 1

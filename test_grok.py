@@ -533,3 +533,11 @@ def test_plot_draws_every_experiment(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["plot.py", "--out", out])
     assert plot.main() == 0
     assert sorted(os.listdir(tmp_path / "figures")) == ["prune_rate_add_mlp.png", "ticket_vs_norm_add_mlp.png"]
+
+
+def test_unwritable_out_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert run_cli(["--exp", "base", "--out", str(blocker)] + TINY) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("grok.py: error: ") and err.count("\n") == 1
