@@ -2,7 +2,7 @@
 # Every comparison of the paper at its settings, seeds 0, 1, 2, one command after another, then the
 # figures. Finished runs are reused, so an interrupted run_all.sh picks up where it stopped.
 #
-#   bash run_all.sh                               # CPU: about 25 hours (see README); GPU: --device cuda
+#   bash run_all.sh                               # 2-core CPU: roughly 16 hours (README); GPU: --device cuda
 #   bash run_all.sh --device cuda --out runs --data-dir ~/data/mnist
 #   bash run_all.sh --list | parallel -j 4        # one self-contained command per line, for a cluster
 #
