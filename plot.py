@@ -62,6 +62,9 @@ def by_x(runs, x, y):
     return xs, [statistics.mean(groups[k]) for k in xs]
 
 
+SUMMARY_PANELS = ("ticket_vs_norm", "prune_rate", "no_wd", "phase_tickets", "edge_popup")
+
+
 def summary_panel(ax, exp, runs, curves):
     tickets = [r for r in runs if r["arm"] == "ticket"]
     if exp == "ticket_vs_norm":  # L2 norms (solid, left axis) converge, L1 norms (dashed, right) do not
@@ -112,8 +115,6 @@ def summary_panel(ax, exp, runs, curves):
         ax.set_xlabel("step after theta_mem")
         ax.set_ylabel("test accuracy")
         ax.legend(fontsize=6)
-    else:
-        ax.set_axis_off()
 
 
 def main():
@@ -143,9 +144,12 @@ def main():
         figures[(r["exp"], r["task"], r["model"])].append(r)
     os.makedirs(os.path.join(args.out, "figures"), exist_ok=True)
     for (exp, task, model), runs in sorted(figures.items()):
-        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+        if exp in SUMMARY_PANELS:
+            fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+            summary_panel(right, exp, runs, curves)
+        else:
+            fig, left = plt.subplots(1, 1, figsize=(6, 4))
         curves_panel(left, runs, curves, exp, plt)
-        summary_panel(right, exp, runs, curves)
         seeds = sorted({r["seed"] for r in runs})
         fig.suptitle(f"{exp}: {task}, {model}, seeds {','.join(seeds)}")
         fig.tight_layout()
