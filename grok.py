@@ -580,10 +580,10 @@ def exp_pai(args):
     rows = []
     for seed in args.seeds:
         base, row, data = train_base("pai", args, seed)
-        note = grokking_note(row, seed)
-        runs = [ticket_run(args, base)] + [ticket_run(args, base, arm=pruner, pruner=pruner)
-                                           for pruner in ("random", "snip", "grasp", "synflow")]
-        rows += [row] + [train_ticket("pai", args, base, data, run, note) for run in runs]
+        # the transition-ticket note concerns the magnitude ticket only: PaI masks never see the base
+        rows += [row, train_ticket("pai", args, base, data, ticket_run(args, base), grokking_note(row, seed))]
+        rows += [train_ticket("pai", args, base, data, ticket_run(args, base, arm=pruner, pruner=pruner))
+                 for pruner in ("random", "snip", "grasp", "synflow")]
     return rows
 
 
