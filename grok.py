@@ -107,6 +107,15 @@ class Run:
     """edge-popup: learn the mask as the top popup_keep of |scores| per matrix (0 = off)"""
     train_weights: bool = True
     """False freezes the weights (edge-popup learns only the scores)"""
+    score_decay: float = 0.0
+    """AdamW weight decay of the edge-popup scores. 0: the paper's EP, nothing decayed; the authors'
+    code (one AdamW over every trainable tensor, -w 1) decays the scores with 1.0: a labelled variant"""
+    split_seed: int = -1
+    """seed of the train/test split when it is not the run's seed (-1): only the edge-popup leak
+    diagnostic, which reproduces the authors' re-seeded split"""
+    rewind: bool = True
+    """a ticket starts from theta_0 * m; False starts it from the parent's weights at the mask's source
+    step * m (the authors' MNIST config, reinitialize = False): a labelled diagnostic, not a ticket"""
     parent: str = ""
     """id of the run whose theta_0 (and weights, for a mask) this run starts from"""
     ckpt_every: int = 2000
@@ -133,7 +142,8 @@ def settings(config):
 def load_data(run):
     if run.task in IMAGE_TASKS:
         return tasks.mnist(run.data_dir or None, run.seed, run.n_train, dataset=run.task)
-    return tasks.modular(run.task, run.p, run.frac_train, run.seed, run.ordered)
+    split_seed = run.seed if run.split_seed < 0 else run.split_seed
+    return tasks.modular(run.task, run.p, run.frac_train, split_seed, run.ordered)
 
 
 def build_model(run):
@@ -183,12 +193,12 @@ def flatten_(params):
 
 def trainable(model, run):
     """The tensors the optimizer updates and the weight decay of each: the weights (unless frozen)
-    with the run's weight decay, and any edge-popup scores, which are not decayed."""
+    with the run's weight decay, and any edge-popup scores with run.score_decay."""
     tensors = list(model.weights().values()) if run.train_weights else []
     decay = [run.weight_decay] * len(tensors)
     if model.popup_scores is not None:
         tensors += list(model.popup_scores.values())
-        decay += [0.0] * len(model.popup_scores)
+        decay += [run.score_decay] * len(model.popup_scores)
     if len(set(decay)) == 1:
         return tensors, decay[0]
     return tensors, torch.cat([torch.full((t.numel(),), d) for t, d in zip(tensors, decay)])
@@ -479,8 +489,9 @@ def ticket_run(args, base, arm="ticket", **changes):
 def train_ticket(exp, args, base, data, run, note="", mask=None, **extra):
     """Train the ticket `run` (theta_0 * m, m fixed) and record it (with `extra` columns)."""
     mask = mask if mask is not None else mask_for(args.out, base, run, data)
-    summary = train(run, start_from(run, checkpoint(args.out, base, 0), mask), data, args.out, args.device)
     source = (run.source_step or base.steps) if run.pruner == "magnitude" else 0
+    start = checkpoint(args.out, base, 0 if run.rewind else source)
+    summary = train(run, start_from(run, start, mask), data, args.out, args.device)
     return record(exp, args.out, run, summary, pruner=run.pruner, source_step=source, note=note, **extra)
 
 
@@ -509,6 +520,10 @@ def exp_ticket(args):
     return rows
 
 
+NOT_REWOUND = ("authors' variant (config_pruning_mnist.py, reinitialize = False): the base's final "
+               "weights * m, not rewound to theta_0; a diagnostic, not a ticket")
+
+
 def exp_ticket_vs_norm(args):
     """Base, the ticket, and the dense theta_0 rescaled to the ticket's L1 and L2 norms."""
     rows = []
@@ -517,6 +532,10 @@ def exp_ticket_vs_norm(args):
         note, ticket = grokking_note(row, seed), ticket_run(args, base)
         mask = mask_for(args.out, base, ticket, data)
         rows += [row, train_ticket("ticket_vs_norm", args, base, data, ticket, note, mask)]
+        if base.task in IMAGE_TASKS:  # the authors' MNIST "ticket" is not rewound: shown beside ours
+            rows.append(train_ticket("ticket_vs_norm", args, base, data,
+                                     ticket_run(args, base, arm="ticket_trained", rewind=False),
+                                     NOT_REWOUND + (f"; {note}" if note else ""), mask))
         theta0 = checkpoint(args.out, base, 0)
         for p in (1, 2):
             run = derived(base, f"same_l{p}", prune_rate=args.prune_rate, scope=args.scope)
@@ -588,12 +607,34 @@ def exp_pai(args):
 
 
 POPUP_STEPS = (600, 1000, 1400, 2000)  # where v3's Table 1 reports test accuracy
+SCORES_DECAYED = "authors' variant: scores decayed (AdamW weight decay 1 on every trainable tensor)"
+# arm, fraction kept (0: dense), weights trained, Run changes (a function of the seed where it
+# depends on it), note. The first three are the paper's arms; the rest are labelled variants.
+POPUP_ARMS = (
+    ("wd", 0.0, True, {}, ""),
+    ("ep", 0.4, False, {}, ""),
+    ("ep_wd", 0.4, True, {}, ""),
+    ("ep_sd", 0.4, False, {"score_decay": 1.0}, SCORES_DECAYED),
+    ("ep_wd_sd", 0.4, True, {"score_decay": 1.0}, SCORES_DECAYED),
+    ("ep_sd_leak", 0.4, False, {"score_decay": 1.0, "split_seed": lambda seed: seed + 1},
+     "diagnostic, the authors' re-seeded split: split of seed {split_seed}, where {leak:.0%} of the "
+     "test pairs were theta_mem's training pairs; " + SCORES_DECAYED),
+)
+
+
+def leaked(data, other):
+    """The fraction of `other`'s test examples that are training examples of `data`."""
+    train = {tuple(x) for x in data.x_train.tolist()}
+    return sum(tuple(x) in train for x in other.x_test.tolist()) / len(other.x_test)
+
 
 
 def exp_edge_popup(args):
     """From a memorizing checkpoint theta_mem (dense, 50% split, lr 1e-3, step 1,000: checked to be
     memorizing), three arms at lr 1e-2 for 2,000 steps: WD (train the weights, weight decay 1), EP
-    (weights frozen; learn scores, mask = top 40% of |score| per matrix) and EP+WD (both)."""
+    (weights frozen; learn scores, mask = top 40% of |score| per matrix) and EP+WD (both); then the
+    authors' variants: EP and EP+WD with the scores decayed, and EP on a re-seeded split that leaks
+    theta_mem's training pairs into the test set (POPUP_ARMS)."""
     steps = args.steps_given or 2000
     rows = []
     for seed in args.seeds:
@@ -604,8 +645,12 @@ def exp_edge_popup(args):
                              f"{row['final_train_acc']:.3f}, test acc {row['final_test_acc']:.3f}")
         theta_mem = checkpoint(args.out, mem, mem.steps)
         rows.append(row)
-        for arm, keep, train_weights in (("wd", 0.0, True), ("ep", 0.4, False), ("ep_wd", 0.4, True)):
-            run = derived(mem, arm, steps=steps, lr=1e-2, popup_keep=keep, train_weights=train_weights)
+        for arm, keep, train_weights, changes, note in POPUP_ARMS:
+            run = derived(mem, arm, steps=steps, lr=1e-2, popup_keep=keep, train_weights=train_weights,
+                          **{k: v(seed) if callable(v) else v for k, v in changes.items()})
+            arm_data = data if run.split_seed < 0 else load_data(run)
+            if run.split_seed >= 0:
+                note = note.format(split_seed=run.split_seed, leak=leaked(data, arm_data))
             model = start_from(run, theta_mem)
             if keep:
                 g = torch.Generator().manual_seed(seed)
@@ -613,11 +658,11 @@ def exp_edge_popup(args):
                 model.popup_scores = {n: (torch.rand(w.shape, generator=g) * 2 - 1) / math.sqrt(w.shape[1])
                                       for n, w in model.weights().items()}
                 model.popup_keep = keep
-            summary = train(run, model, data, args.out, args.device)
+            summary = train(run, model, arm_data, args.out, args.device)
             curves = read_csv(os.path.join(run_dir(args.out, run), "curves.csv"))
             at = {f"acc_{s}": next((float(r["test_acc"]) for r in curves if int(r["step"]) == s), None)
                   for s in POPUP_STEPS}
-            rows.append({**record("edge_popup", args.out, run, summary), **at})
+            rows.append({**record("edge_popup", args.out, run, summary, note=note), **at})
     return rows
 
 
@@ -709,6 +754,10 @@ def parse_args(argv):
             raise UsageError(f"unknown --{name} {getattr(args, name)!r}; choose from {', '.join(choices)}")
     if image and args.model != "mlp":
         raise UsageError(f"--task {args.task} has one model, the MNIST MLP: drop --model {args.model}")
+    if args.ordered and args.model == "mlp" and not image and not tasks.commutative(args.task, args.p):
+        raise UsageError(f"--ordered --task {args.task}: the MLP sees E[a] + E[b], cannot tell (a, b) "
+                         f"from (b, a) and so can never fit {args.task} on ordered pairs; use --model "
+                         "transformer or drop --ordered")
     args.steps_given = args.steps
     args.prune_rates_given = args.prune_rates is not None
     args.prune_rates = args.prune_rates or ",".join(f"{k / 10:g}" for k in range(1, 10))

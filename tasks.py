@@ -59,6 +59,13 @@ OPERATIONS = {
 }
 
 
+def commutative(op, p):
+    """Whether (a op b) mod p == (b op a) mod p for every pair: the MLP, which sees E[a] + E[b], can
+    only learn such an operation on ordered pairs."""
+    a, b = torch.meshgrid(torch.arange(p), torch.arange(p), indexing="ij")
+    return bool((OPERATIONS[op](a, b) % p == OPERATIONS[op](b, a) % p).all())
+
+
 def modular(op="add", p=67, frac_train=0.4, seed=0, ordered=False):
     """All pairs (a, b) of tokens 0..p-1 (a <= b unless `ordered`), labelled (a op b) mod p, split
     into train and test by a permutation drawn from `seed`."""

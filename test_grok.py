@@ -323,7 +323,7 @@ ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
         "no_wd": ["base", "base_no_wd", "ticket", "ticket"],
         "phase_tickets": ["base", "ticket", "ticket", "ticket"],
         "pai": ["base", "ticket", "random", "snip", "grasp", "synflow"],
-        "edge_popup": ["mem", "wd", "ep", "ep_wd"]}
+        "edge_popup": ["mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"]}
 TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"]}  # theta_mem must be memorizing
 
 
@@ -420,8 +420,16 @@ def test_mnist_end_to_end_with_fixture(tmp_path):
                     "--steps", "30", "--out", out])
     assert code == 0
     rows = read_csv(os.path.join(out, "summary.csv"))
-    assert [r["arm"] for r in rows] == ARMS["ticket_vs_norm"]
+    assert [r["arm"] for r in rows] == ["base", "ticket", "ticket_trained", "same_l1", "same_l2"]
     assert float(rows[0]["threshold"]) == 0.85 and float(rows[0]["weight_decay"]) == 0.1
+    # the authors' unrewound variant starts from the base's final weights * m, the ticket from theta_0 * m
+    arm = {r["arm"]: r for r in rows}
+    ckpt = lambda arm_, step: torch.load(os.path.join(out, arm[arm_]["run"], "ckpt", f"step_{step:06d}.pt"))
+    mask = torch.load(os.path.join(out, arm["ticket"]["run"], "mask.pt"))
+    for name, w in ckpt("ticket_trained", 0).items():
+        assert torch.equal(w, ckpt("base", 30)[name] * mask[name])
+        assert torch.equal(ckpt("ticket", 0)[name], ckpt("base", 0)[name] * mask[name])
+    assert "not rewound" in arm["ticket_trained"]["note"] and "variant" not in arm["ticket"]["note"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -432,6 +440,7 @@ def test_mnist_end_to_end_with_fixture(tmp_path):
     ["--prune-rate", "-0.1"], ["--steps", "0"], ["--p", "1"], ["--frac-train", "1.0"],
     ["--frac-train", "0"], ["--seeds", "a,b"], ["--task", "mnist", "--model", "transformer"],
     ["--steps", "ten"], ["--task", "mnist", "--data-dir", "/nonexistent/folder/for/tests"],
+    ["--ordered", "--task", "sub"], ["--ordered", "--task", "x3xy", "--p", "11"],
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys, argv, monkeypatch):
     monkeypatch.setattr(tasks, "download", lambda *a: (_ for _ in ()).throw(tasks.DataError("no network")))
@@ -491,6 +500,58 @@ def test_edge_popup_frozen_weights_do_not_change(tmp_path):
     # the EP arm changes the function (the mask) without changing a weight
     curves = [r for r in read_csv(os.path.join(out, "curves.csv")) if r["run"] == rows["ep"]["run"]]
     assert curves[0]["train_loss"] != curves[-1]["train_loss"]
+
+
+def test_ordered_pairs_are_refused_for_the_mlp_only_when_the_operation_is_not_commutative(tmp_path, capsys):
+    assert [op for op in tasks.OPERATIONS if tasks.commutative(op, 11)] == ["add", "mul", "x2y2", "x2xyy2"]
+    assert run_cli(["--ordered", "--task", "sub", "--out", str(tmp_path)] + TINY) == 2
+    err = capsys.readouterr().err
+    assert "--model transformer" in err and "drop --ordered" in err
+    args = grok.parse_args(["--ordered", "--task", "sub", "--model", "transformer"])
+    assert args.ordered and args.task == "sub"
+    assert grok.parse_args(["--ordered", "--task", "mul"]).ordered
+
+
+def test_score_decay_shrinks_scores_by_exactly_one_minus_lr_wd_without_gradient():
+    model = MLP(p=11, seed=0)
+    model.popup_keep = 0.4
+    model.popup_scores = {n: torch.randn(w.shape, generator=torch.Generator().manual_seed(1))
+                          for n, w in model.weights().items()}
+    weights = grok.weights_of(model)
+    for score_decay, train_weights in ((1.0, False), (1.0, True), (0.0, False)):
+        run = grok.Run(p=11, lr=1e-2, score_decay=score_decay, train_weights=train_weights, weight_decay=0.5)
+        params, decay = grok.trainable(model, run)
+        before = [p.detach().clone() for p in params]
+        theta = torch.cat([p.detach().flatten() for p in params])
+        m, v = torch.zeros_like(theta), torch.zeros_like(theta)
+        for step in (1, 2, 3):  # no gradient: only the decoupled weight decay acts
+            grok.adamw_step(theta, torch.zeros_like(theta), m, v, step, run.lr, run.betas, run.eps, decay)
+        n_weights = sum(w.numel() for w in weights.values()) if train_weights else 0
+        scores_before = torch.cat([b.flatten() for b in before])[n_weights:]
+        expected = scores_before
+        for _ in range(3):
+            expected = expected * (1 - run.lr * score_decay)
+        assert torch.equal(theta[n_weights:], expected)
+        if train_weights:  # the weights decay with the run's weight decay, not the scores'
+            w0 = torch.cat([b.flatten() for b in before])[:n_weights]
+            assert torch.equal(theta[:n_weights], w0 * (1 - run.lr * 0.5) * (1 - run.lr * 0.5) * (1 - run.lr * 0.5))
+        else:
+            assert len(params) == len(model.popup_scores)  # frozen weights are not in the optimizer
+
+
+def test_edge_popup_variants_are_labelled_and_the_leak_is_measured(tmp_path):
+    out = str(tmp_path)
+    assert run_cli(["--exp", "edge_popup", "--out", out] + TINY_EXP["edge_popup"]) == 0
+    rows = {r["arm"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
+    assert rows["ep"]["note"] == "" and "authors' variant" in rows["ep_sd"]["note"]
+    assert "split of seed 1" in rows["ep_sd_leak"]["note"]
+    leak = int(rows["ep_sd_leak"]["note"].split("split of seed 1, where ")[1].split("%")[0])
+    assert 35 <= leak <= 65  # about half of a re-seeded 50% split's test pairs were theta_mem's training pairs
+    ckpt = lambda arm, step: torch.load(os.path.join(out, rows[arm]["run"], "ckpt", f"step_{step:06d}.pt"))
+    for arm in ("ep_sd", "ep_sd_leak"):  # decayed scores, weights still bit-identical to theta_mem
+        assert all(torch.equal(w, ckpt("mem", 50)[n]) for n, w in ckpt(arm, 100).items())
+    curves = {r["run"]: r for r in read_csv(os.path.join(out, "curves.csv"))}  # last row of each run
+    assert curves[rows["ep"]["run"]]["train_loss"] != curves[rows["ep_sd"]["run"]]["train_loss"]
 
 
 def test_edge_popup_refuses_a_checkpoint_that_is_not_memorizing(tmp_path, capsys):
