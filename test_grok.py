@@ -602,3 +602,150 @@ def test_unwritable_out_exits_2(tmp_path, capsys):
     assert run_cli(["--exp", "base", "--out", str(blocker)] + TINY) == 2
     err = capsys.readouterr().err
     assert err.startswith("grok.py: error: ") and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# report.py: every claim judged on hand-made runs, one world where each holds and one where each fails
+
+import report
+
+SUMMARY_FIELDS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "steps", "t_mem",
+                  "t_gen", "tau_grok", "final_train_acc", "final_test_acc", "l1_final", "l2_final",
+                  "source_step", "source_test_acc", "note", "run"]
+
+
+def write_world(folder, good, seeds=(0, 1)):
+    """summary.csv and curves.csv of every experiment's runs, made by hand so that every claim holds
+    (good) or fails (not good)."""
+    rows, curves = [], []
+
+    def add(exp, arm, seed, model="mlp", task="add", steps=50000, k=0.0, t_mem=100, t_gen=None,
+            test=1.0, l1=10000.0, l2=34.0, source=None, source_acc=None, accs=None):
+        run = f"{exp}-{task}-{model}-{steps}-{arm}-{k}-{source}-s{seed}"
+        rows.append(dict(exp=exp, task=task, model=model, arm=arm, seed=seed, prune_rate=k, weight_decay=1,
+                         steps=steps, t_mem=t_mem, t_gen=t_gen, tau_grok=t_gen / t_mem if t_gen else None,
+                         final_train_acc=1.0, final_test_acc=test, l1_final=l1, l2_final=l2,
+                         source_step=source, source_test_acc=source_acc, note="", run=run))
+        for step, acc in sorted({0: 0.0, **(accs or {})}.items()):
+            curves.append(dict(run=run, step=step, train_acc=1.0, test_acc=acc))
+
+    for seed in seeds:
+        for model, task, steps in (("mlp", "add", 50000), ("transformer", "add", 50000), ("mlp", "mnist", 100000)):
+            at = dict(model=model, task=task, steps=steps, seed=seed, exp="ticket_vs_norm")
+            add(arm="base", t_mem=100 if good else 5000, t_gen=20000 if good else 30000, **at)
+            add(arm="ticket", k=0.6, t_gen=600 if good else None, l1=6800, l2=33 if good else 10, **at)
+            add(arm="same_l1", k=0.6, t_gen=19000 if good else 20000, l1=9800, l2=35, **at)
+            add(arm="same_l2", k=0.6, t_gen=None if good else 20000, **at)
+            if task == "mnist":
+                add(arm="ticket_trained", k=0.6, t_gen=1000 if good else None, **at)
+        add("prune_rate", "base", seed, t_gen=20000)
+        for k in report.PRUNE_RATES:
+            if good:
+                add("prune_rate", "ticket", seed, k=k, t_gen=None if k == 0.9 else 1000 + round(abs(k - 0.7) * 1e4))
+            else:
+                add("prune_rate", "ticket", seed, k=k, t_gen=100 if k == 0.9 else None, test=0.5)
+        add("pai", "base", seed, t_gen=20000)
+        add("pai", "ticket", seed, k=0.6, t_gen=600 if good else None)
+        for arm, good_run, bad_run in (("random", (None, 0.3), (None, 0.1)), ("snip", (None, 0.5), (100, 1.0)),
+                                       ("grasp", (None, 0.1), (100, 1.0)), ("synflow", (40000, 1.0), (100, 1.0))):
+            t, acc = good_run if good else bad_run
+            add("pai", arm, seed, k=0.6, t_gen=t, test=acc)
+        add("edge_popup", "mem", seed, steps=1000, test=0.01 if good else 0.5)
+        for arm, acc in (("wd", 1.0), ("ep", 0.95), ("ep_wd", 1.0), ("ep_sd", 0.9), ("ep_wd_sd", 1.0),
+                         ("ep_sd_leak", 1.0)):
+            acc = acc if good else 0.3
+            add("edge_popup", arm, seed, steps=2000, accs={s: acc for s in (600, 1000, 1400, 2000)}, test=acc)
+        add("phase_tickets", "base", seed, t_gen=20000)
+        for source in range(2000, 30001, 4000):
+            acc = source / 30000
+            early = source < 20000
+            fast = early != good
+            tracked = acc if good else 1 - acc
+            add("phase_tickets", "ticket", seed, k=0.6, t_gen=500 if fast else None, test=tracked,
+                source=source, source_acc=acc, accs={1000: tracked})
+        for model, steps, exp_good in (("mlp", 50000, True), ("transformer", 30000, False), ("mlp", 30000, False)):
+            at = dict(model=model, steps=steps, seed=seed, exp="no_wd")
+            add(arm="base", t_gen=20000, **at)
+            add(arm="base_no_wd", t_gen=None if good else 100, test=0.001 if good else 1.0, **at)
+            for k in (0.6, 0.7, 0.8, 0.81, 0.85, 0.9):
+                reaches = k == 0.81 if good else (k == 0.9 and exp_good)
+                add(arm="ticket", k=k, t_gen=5000 if reaches else None, test=1.0 if reaches else 0.2, **at)
+    os.makedirs(folder, exist_ok=True)
+    grok.write_csv(os.path.join(folder, "summary.csv"), rows, SUMMARY_FIELDS)
+    grok.write_csv(os.path.join(folder, "curves.csv"), curves, ["run", "step", "train_acc", "test_acc"])
+    return folder
+
+
+def test_every_claim_holds_in_a_world_made_to_hold_it(tmp_path):
+    verdicts, _, _ = report.judge_all([write_world(str(tmp_path / "good"), good=True)])
+    assert {v.claim.name: v.verdict for v in verdicts} == {c.name: "reproduced" for c in report.CLAIMS}
+    assert all(list(v.per_seed) == [0, 1] for v in verdicts)
+
+
+# in a world where k = 0.9 generalizes without weight decay, "some k generalizes" cannot fail
+IMPLIED_IN_BAD_WORLD = {"no_wd_any"}
+
+
+def test_every_claim_fails_in_a_world_made_to_fail_it(tmp_path):
+    verdicts, _, _ = report.judge_all([write_world(str(tmp_path / "bad"), good=False)])
+    got = {v.claim.name: v.verdict for v in verdicts}
+    assert got == {c.name: "reproduced" if c.name in IMPLIED_IN_BAD_WORLD else "not reproduced"
+                   for c in report.CLAIMS}
+    seed = report.Seed(0, [dict(arm="ticket", prune_rate=k, t_gen=None, final_test_acc=0.2, run=str(k))
+                           for k in (0.1, 0.5, 0.9)], {})
+    assert report.some_rate_generalizes(0.1, 0.9)(seed) == (False, 0.2)
+
+
+def test_verdicts_over_seeds_and_missing_runs(tmp_path):
+    claim = report.CLAIMS[0]
+    verdict = lambda per_seed: report.Verdict(claim, per_seed).verdict
+    assert verdict({}) == "not run"
+    assert verdict({0: (None, None), 1: (None, 5)}) == "inconclusive"
+    assert verdict({0: (True, 1), 1: (None, 5)}) == "partly"
+    assert verdict({0: (True, 1), 1: (False, 5)}) == "partly"
+    assert verdict({0: (False, 1), 1: (None, 5)}) == "not reproduced"
+    v = report.Verdict(claim, {0: (True, 600.0), 1: (True, None), 2: (True, 500.0)})
+    assert v.ours() == "550 ± 71 (1 n.r.)" and v.seeds() == "600 / n.r. / 500"
+    # a base that never generalized makes its ticket claims inconclusive, not failed
+    base = dict(arm="base", t_mem=100.0, t_gen=None, run="b")
+    ticket = dict(arm="ticket", t_gen=600.0, run="t")
+    assert report.ticket_before_base()(report.Seed(0, [base, ticket], {})) == (None, 600.0)
+    # a seed without the runs a claim needs is left out, and the claim is "not run"
+    folder = write_world(str(tmp_path / "w"), good=True, seeds=(0,))
+    rows, curves = report.load([folder])
+    rows = [r for r in rows if not (r["exp"] == "pai" and r["arm"] == "synflow")]
+    assert report.judge(next(c for c in report.CLAIMS if c.name == "pai_no_speedup"), rows, curves).verdict == "not run"
+
+
+def test_an_extended_base_replaces_the_shorter_one_in_the_claims(tmp_path):
+    rows, _ = report.load([write_world(str(tmp_path), good=True, seeds=(0,))])
+    claim = next(c for c in report.CLAIMS if c.name == "add_transformer_ticket_early")
+    short = [dict(r, steps=r["steps"], t_gen=None if r["arm"] == "base" else r["t_gen"]) for r in rows]
+    assert report.judge(claim, short, {}).verdict == "inconclusive"  # the 50k base never generalized
+    longer = [dict(r, steps=100000.0, run=r["run"] + "-100k") for r in rows
+              if r["exp"] == "ticket_vs_norm" and r["model"] == "transformer"]
+    assert report.judge(claim, short + longer, {}).verdict == "reproduced"
+
+
+def test_spearman_against_a_hand_computed_value():
+    assert report.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert report.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # ranks x = 1,2,3 ; y = 1.5,1.5,3 (a tie): r = cov / (sx sy) = 1.5 / sqrt(2 * 1.5)
+    assert report.spearman([1, 2, 3], [5, 5, 7]) == pytest.approx(1.5 / math.sqrt(2 * 1.5))
+
+
+def test_report_blocks_are_regenerated_and_checked(tmp_path):
+    folder = write_world(str(tmp_path), good=True, seeds=(0, 1))
+    verdicts, rows, curves = report.judge_all([folder])
+    text = ("intro\n<!-- report:runs exp=prune_rate -->\nstale\n<!-- /report -->\nmiddle\n"
+            "<!-- report:claims pai -->\n<!-- /report -->\n<!-- report:popup -->\n<!-- /report -->\n")
+    new = report.fill(text, verdicts, rows, curves)
+    assert new.startswith("intro\n<!-- report:runs exp=prune_rate -->\n| arm |") and "stale" not in new
+    assert "| ticket | 0.9 |  | 50,000 | 0,1 | 100 / 100 | n.r. / n.r. | n.r. |" in new
+    assert "`pai_no_speedup`" in new and "`prune_rate_tau`" not in new
+    assert "| ep | 0,1 | 0.95 ± 0.00 (0.68) |" in new
+    assert report.fill(new, verdicts, rows, curves) == new  # regenerating a fresh file changes nothing
+
+
+def test_committed_results_md_is_what_the_committed_csvs_give():
+    assert report.main(["--check"]) == 0

@@ -1,0 +1,715 @@
+"""Every claim of the paper as code: a test evaluated per seed on the runs' CSVs, and a verdict.
+
+    python report.py                 # one line per claim, on the committed CSVs under results/
+    python report.py --out runs      # the same on your own runs: did the paper reproduce on your machine?
+    python report.py --write         # regenerate the marked blocks of RESULTS.md and README.md from results/
+    python report.py --check         # exit 1 when RESULTS.md or README.md is not what results/ gives (CI)
+
+A claim (CLAIMS below) is the paper's words and their source, the paper's number where there is one,
+the command that makes the runs, which summary rows it reads (exp, model, task, steps) and a test: a
+function of one seed's runs that returns (holds, value). `holds` is True, False, or None when the
+seed cannot decide (for instance the base never reached t_gen, so its mask is a transition ticket,
+not a grokking ticket); `value` is the number shown as "ours". Over the seeds that ran:
+    reproduced      the claim holds for every seed
+    partly          it holds for some seeds, not for the others (or they are inconclusive)
+    not reproduced  it holds for no seed
+    inconclusive    no seed can decide
+    not run         no seed has the runs the claim needs
+Grokking is chaotic: the same command on another CPU or BLAS build moves t_gen by thousands of steps,
+so a claim stands only if it holds seed after seed, and the verdicts, not the step counts, are what
+should carry over between machines. Kinds: `paper` (the paper's claim), `sub` (a finer claim read
+from the paper's figures), `variant` (the authors' code's setting where it differs from the paper),
+`diagnostic` (a measurement that may explain a gap; its "claim" is the hypothesis tested).
+
+RESULTS.md and README.md hold blocks between `<!-- report:WHAT -->` and `<!-- /report -->`, where WHAT
+is `verdicts`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]` or
+`popup`; --write fills them from results/, the prose around them is written by hand.
+"""
+import argparse
+import csv
+import math
+import os
+import re
+import statistics
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+INF = math.inf
+PATHS = ("RESULTS.md", "README.md")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The runs of one seed, as the tests see them
+
+class Missing(Exception):
+    """A run a claim needs is not there (not run yet): the seed is left out of the verdict."""
+
+
+def number(value):
+    if value in ("", None):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+class Seed:
+    """One seed's summary rows (numbers parsed, '' as None) of one claim, and their curves."""
+
+    def __init__(self, seed, rows, curves):
+        self.seed, self.rows, self._curves = seed, rows, curves
+
+    def all(self, arm, **match):
+        return [r for r in self.rows if r["arm"] == arm and all(r[k] == v for k, v in match.items())]
+
+    def arm(self, arm, **match):
+        """The one row of `arm` (and `match`, e.g. prune_rate=0.9); Missing when it is not there."""
+        found = self.all(arm, **match)
+        if not found:
+            raise Missing(f"seed {self.seed}: no {arm} {match}")
+        return found[-1]
+
+    def curve(self, row):
+        if row["run"] not in self._curves:
+            raise Missing(f"no curves for {row['run']}")
+        return self._curves[row["run"]]
+
+    def acc_at(self, row, step):
+        """Test accuracy of `row`'s run at a logged step."""
+        for r in self.curve(row):
+            if r["step"] == step:
+                return r["test_acc"]
+        raise Missing(f"{row['run']} has no logged step {step}")
+
+
+def t_gen(row):
+    """t_gen with 'not reached' as infinity, so that it compares as later than any step."""
+    return INF if row["t_gen"] is None else row["t_gen"]
+
+
+def spearman(xs, ys):
+    """Spearman's rank correlation (ties get their mean rank)."""
+    def ranks(v):
+        order = sorted(range(len(v)), key=lambda i: v[i])
+        r = [0.0] * len(v)
+        i = 0
+        while i < len(v):
+            j = i
+            while j + 1 < len(v) and v[order[j + 1]] == v[order[i]]:
+                j += 1
+            for m in range(i, j + 1):
+                r[order[m]] = (i + j) / 2
+            i = j + 1
+        return r
+    rx, ry = ranks(xs), ranks(ys)
+    mx, my = statistics.mean(rx), statistics.mean(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sx = math.sqrt(sum((a - mx) ** 2 for a in rx))
+    sy = math.sqrt(sum((b - my) ** 2 for b in ry))
+    return cov / (sx * sy) if sx and sy else float("nan")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The tests: one seed's runs -> (holds, value)
+
+def base_groks(s):
+    """Train accuracy reaches P within 1,000 steps and test accuracy reaches it at least ten times later."""
+    base = s.arm("base")
+    if base["t_mem"] is None or base["t_gen"] is None:
+        return False, base["t_gen"]
+    return base["t_mem"] <= 1000 and base["t_gen"] >= 10 * base["t_mem"], base["t_gen"]
+
+
+def grokked(s):
+    """False when the base never reached t_gen: its mask is then a transition ticket (SPEC 4)."""
+    return s.arm("base")["t_gen"] is not None
+
+
+def ticket_before_base(arm="ticket"):
+    def test(s):
+        ticket = s.arm(arm)
+        if not grokked(s):
+            return None, ticket["t_gen"]
+        return t_gen(ticket) < t_gen(s.arm("base")), ticket["t_gen"]
+    test.__doc__ = f"t_gen({arm}) < t_gen(base); inconclusive when the base never generalized."
+    return test
+
+
+def ticket_before_norm_controls(s):
+    """t_gen(ticket) < t_gen(same_l1) and < t_gen(same_l2); value: the sooner control's t_gen."""
+    ticket, l1, l2 = s.arm("ticket"), s.arm("same_l1"), s.arm("same_l2")
+    sooner = min(t_gen(l1), t_gen(l2))
+    value = None if sooner == INF else sooner
+    if not grokked(s):
+        return None, value
+    return t_gen(ticket) < sooner, value
+
+
+L2_SPREAD = 1.25  # "similar": the largest final L2 norm at most 25% above the smallest
+L1_GAP = 0.9      # "lower": the ticket's final L1 norm at most 90% of every dense arm's
+
+
+def norms_l2_converge_l1_not(s):
+    """max/min of the final L2 norms of base, ticket, same_l1, same_l2 <= L2_SPREAD, and the ticket's
+    final L1 norm <= L1_GAP x the smallest dense one; value: the L2 max/min ratio."""
+    rows = [s.arm(a) for a in ("base", "ticket", "same_l1", "same_l2")]
+    l2 = [r["l2_final"] for r in rows]
+    ratio = max(l2) / min(l2)
+    l1_lower = rows[1]["l1_final"] <= L1_GAP * min(r["l1_final"] for r in rows[:1] + rows[2:])
+    return ratio <= L2_SPREAD and l1_lower, ratio
+
+
+PRUNE_RATES = tuple(k / 10 for k in range(1, 10))
+
+
+def most_rates_accelerate(s):
+    """More than half of k = 0.1 ... 0.9 reach P sooner than the base; value: how many do."""
+    base = s.arm("base")
+    tickets = [s.arm("ticket", prune_rate=k) for k in PRUNE_RATES]
+    if not grokked(s):
+        return None, None
+    faster = sum(t_gen(t) < t_gen(base) for t in tickets)
+    return faster > len(tickets) / 2, faster
+
+
+def rate_fails(k):
+    def test(s):
+        ticket = s.arm("ticket", prune_rate=k)
+        return ticket["t_gen"] is None, ticket["final_test_acc"]
+    test.__doc__ = f"the ticket at k = {k} never reaches P; value: its final test accuracy."
+    return test
+
+
+def tau_smallest_near_07(s):
+    """The k of the smallest tau_grok (over the tickets that reach P) is within 0.1 of 0.7."""
+    tickets = [s.arm("ticket", prune_rate=k) for k in PRUNE_RATES]
+    reached = [t for t in tickets if t["tau_grok"] is not None]
+    if not grokked(s) or not reached:
+        return None, None
+    best = min(reached, key=lambda t: t["tau_grok"])["prune_rate"]
+    return abs(best - 0.7) <= 0.1 + 1e-9, best
+
+
+PAI = ("random", "snip", "grasp", "synflow")
+
+
+def later(row):
+    """Sort key of 'worse': later to P, then (neither reaching it) lower final test accuracy."""
+    return t_gen(row), -row["final_test_acc"]
+
+
+def pai_no_speedup(s):
+    """No PaI mask reaches P sooner than the base; value: the soonest PaI t_gen."""
+    base, pai = s.arm("base"), [s.arm(a) for a in PAI]
+    soonest = min(t_gen(r) for r in pai)
+    value = None if soonest == INF else soonest
+    if not grokked(s):
+        return None, value
+    return soonest >= t_gen(base), value
+
+
+def ticket_before_pai(s):
+    """The grokking ticket reaches P sooner than every PaI mask; value: its t_gen."""
+    ticket, pai = s.arm("ticket"), [s.arm(a) for a in PAI]
+    if not grokked(s):
+        return None, ticket["t_gen"]
+    return t_gen(ticket) < min(t_gen(r) for r in pai), ticket["t_gen"]
+
+
+def some_pai_worse_than_random(s):
+    """At least one of SNIP, GraSP, SynFlow is worse than Random (later to P, or lower final test
+    accuracy when neither reaches it); value: how many are."""
+    random = s.arm("random")
+    worse = sum(later(s.arm(a)) > later(random) for a in PAI[1:])
+    return worse >= 1, worse
+
+
+def grasp_worse_than_random(s):
+    """GraSP is worse than Random (as `later`); value: GraSP's final test accuracy."""
+    grasp = s.arm("grasp")
+    return later(grasp) > later(s.arm("random")), grasp["final_test_acc"]
+
+
+def memorizing(s):
+    """theta_mem: train accuracy 1, test accuracy below 0.1; value: its test accuracy."""
+    mem = s.arm("mem")
+    return mem["final_train_acc"] >= 1.0 and mem["final_test_acc"] < 0.1, mem["final_test_acc"]
+
+
+EP_TARGET = 0.9  # "~0.92" (v3 Table 1, mean of 3 seeds): a seed holds with >= 0.9 at step 2,000
+
+
+def popup_reaches(arm, step=2000, target=EP_TARGET):
+    def test(s):
+        acc = s.acc_at(s.arm(arm), step)
+        return acc >= target, acc
+    test.__doc__ = f"test accuracy of {arm} at step {step} >= {target}; value: that accuracy."
+    return test
+
+
+def popup_lifts(s):
+    """EP's test accuracy at step 2,000 is at least 0.3 above theta_mem's; value: the lift."""
+    lift = s.acc_at(s.arm("ep"), 2000) - s.arm("mem")["final_test_acc"]
+    return lift >= 0.3, lift
+
+
+def leak_lifts(s):
+    """The authors' re-seeded split (test pairs that were theta_mem's training pairs) lifts EP's test
+    accuracy at step 2,000 by at least 0.05; value: the lift."""
+    lift = s.acc_at(s.arm("ep_sd_leak"), 2000) - s.acc_at(s.arm("ep_sd"), 2000)
+    return lift >= 0.05, lift
+
+
+def phase_rows(s):
+    base = s.arm("base")
+    tickets = sorted(s.all("ticket"), key=lambda r: r["source_step"])
+    if not tickets:
+        raise Missing(f"seed {s.seed}: no phase tickets")
+    return base, tickets
+
+
+def generalized_masks_fast(s):
+    """Every mask from a step >= t_gen(base) reaches P sooner than the base; value: the latest t_gen
+    among them."""
+    base, tickets = phase_rows(s)
+    late = [t for t in tickets if base["t_gen"] is not None and t["source_step"] >= base["t_gen"]]
+    if not late:
+        return None, None
+    worst = max(t_gen(t) for t in late)
+    return worst < t_gen(base), None if worst == INF else worst
+
+
+def early_masks_no_speedup(s):
+    """Every mask from a step < t_gen(base) (memorization, transition) reaches P no sooner than the
+    base, or never; value: how many of them do reach it sooner."""
+    base, tickets = phase_rows(s)
+    if base["t_gen"] is None:
+        return None, None
+    early = [t for t in tickets if t["source_step"] < base["t_gen"]]
+    faster = sum(t_gen(t) < t_gen(base) for t in early)
+    return faster == 0, faster
+
+
+TRACK_RHO = 0.9
+
+
+def tracks_source(at_step=None):
+    def test(s):
+        _, tickets = phase_rows(s)
+        source = [t["source_test_acc"] for t in tickets]
+        acc = [s.acc_at(t, at_step) if at_step else t["final_test_acc"] for t in tickets]
+        rho = spearman(source, acc)
+        return rho >= TRACK_RHO, rho
+    when = f"at step {at_step:,} of its training" if at_step else "at the end of its training"
+    test.__doc__ = (f"Spearman correlation, over the masks, between the base's test accuracy at the "
+                    f"source step and the ticket's test accuracy {when} is >= {TRACK_RHO}.")
+    return test
+
+
+def some_rate_generalizes(lo, hi):
+    def test(s):
+        tickets = [t for t in s.all("ticket") if lo - 1e-9 <= t["prune_rate"] <= hi + 1e-9]
+        if not tickets:
+            raise Missing(f"seed {s.seed}: no ticket with k in [{lo}, {hi}]")
+        return any(t["t_gen"] is not None for t in tickets), max(t["final_test_acc"] for t in tickets)
+    test.__doc__ = (f"some ticket with k in [{lo}, {hi}] trained without weight decay reaches P; "
+                    "value: the best final test accuracy among them.")
+    return test
+
+
+def dense_no_wd_fails(s):
+    """The dense base trained without weight decay never reaches P; value: its final test accuracy."""
+    base = s.arm("base_no_wd")
+    return base["t_gen"] is None, base["final_test_acc"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The claims
+
+@dataclass
+class Claim:
+    name: str
+    section: str
+    paper: str
+    """the paper's words (or, for variants and diagnostics, the hypothesis)"""
+    source: str
+    paper_value: str
+    command: str
+    select: dict
+    """summary rows the claim reads: exp, and optionally model, task, steps"""
+    test: Callable
+    spec: str = ".0f"
+    """format of the value"""
+    kind: str = "paper"
+
+
+MLP_TVN = "python grok.py --exp ticket_vs_norm --seeds 0,1,2 --out runs/mlp"
+TF_TVN = "python grok.py --exp ticket_vs_norm --model transformer --seeds 0,1,2 --out runs/transformer"
+MNIST_TVN = ("OMP_NUM_THREADS=1 python grok.py --exp ticket_vs_norm --task mnist --seeds 0,1,2 "
+             "--data-dir ../shared/data/mnist-5k --out runs/mnist")
+PAPER = "python grok.py --exp {} --seeds 0,1,2 --out runs/paper"
+NO_WD_30K = ("python grok.py --exp no_wd --steps 30000 {}--prune-rates 0.6,0.7,0.75,0.8,0.81,0.85,0.9 "
+             "--seeds 0 --out runs/variants")
+
+
+def tvn_claims(model, task, command, source, base_value="-", ticket_value="sooner"):
+    """The claims of ticket_vs_norm for one task and model (the longest runs of each seed)."""
+    sel = dict(exp="ticket_vs_norm", model=model, task=task)
+    tag, section = f"{task}_{model}", "ticket_vs_norm"
+    return [
+        Claim(f"{tag}_base_groks", section, "the dense network groks: train accuracy reaches P by step "
+              "1,000, test accuracy at least ten times later", source, base_value, command, sel,
+              base_groks),
+        Claim(f"{tag}_ticket_early", section, "the grokking ticket generalizes sooner than the base",
+              source, ticket_value, command, sel, ticket_before_base()),
+        Claim(f"{tag}_norm_not_enough", section, "dense theta_0 rescaled to the ticket's L1 or L2 norm "
+              "generalizes later than the ticket", source, "late (grokking)",
+              command, sel, ticket_before_norm_controls),
+        Claim(f"{tag}_norms", section, f"final L2 norms of the four arms similar (max/min <= {L2_SPREAD}), "
+              f"L1 norms not (ticket's <= {L1_GAP} x the dense ones)", "v2 Fig. 3", "no number", command,
+              sel, norms_l2_converge_l1_not, spec=".2f", kind="sub"),
+    ]
+
+
+CLAIMS = [
+    *tvn_claims("mlp", "add", MLP_TVN, "v1 Fig. 1, v2 Fig. 3", "t_gen ~25-30k", "~6k"),
+    *tvn_claims("transformer", "add", TF_TVN, "v1 Fig. 1, v2 Fig. 3"),
+    *tvn_claims("mlp", "mnist", MNIST_TVN, "v1 Fig. 4, v2"),
+    Claim("mnist_mlp_unrewound", "ticket_vs_norm", "the authors' MNIST \"ticket\" (final weights x m, "
+          "not rewound) generalizes sooner than the base", "authors' config_pruning_mnist.py", "-",
+          MNIST_TVN, dict(exp="ticket_vs_norm", task="mnist"),
+          ticket_before_base("ticket_trained"), kind="variant"),
+
+    Claim("prune_rate_most", "prune_rate", "most pruning rates k accelerate generalization",
+          "v3 Fig. 3", "most of 0.1-0.9", PAPER.format("prune_rate"), dict(exp="prune_rate"),
+          most_rates_accelerate),
+    Claim("prune_rate_0.9_fails", "prune_rate", "k = 0.9 fails (test accuracy stuck)", "v3 Fig. 3",
+          "~0.4", PAPER.format("prune_rate"), dict(exp="prune_rate"), rate_fails(0.9), spec=".3f"),
+    Claim("prune_rate_tau", "prune_rate", "tau_grok is smallest near k = 0.7 (within 0.1)", "v3 Fig. 3",
+          "0.7", PAPER.format("prune_rate"), dict(exp="prune_rate"), tau_smallest_near_07, spec=".1f"),
+
+    Claim("pai_no_speedup", "pai", "masks pruned at initialization (Random, SNIP, GraSP, SynFlow) give "
+          "no speed-up over the base", "v2 Fig. 6", "no speed-up", PAPER.format("pai"), dict(exp="pai"),
+          pai_no_speedup),
+    Claim("pai_ticket_first", "pai", "the grokking ticket generalizes sooner than every PaI mask",
+          "v2 Fig. 6", "-", PAPER.format("pai"), dict(exp="pai"), ticket_before_pai),
+    Claim("pai_worse_than_random", "pai", "some PaI methods are worse than Random", "v2 Fig. 6",
+          "some", PAPER.format("pai"), dict(exp="pai"), some_pai_worse_than_random),
+    Claim("pai_grasp", "pai", "GraSP is worse than Random", "ours (seed 0, earlier RESULTS)", "-",
+          PAPER.format("pai"), dict(exp="pai"), grasp_worse_than_random, spec=".3f", kind="sub"),
+
+    Claim("edge_popup_mem", "edge_popup", "theta_mem memorizes (train 100%, test below 0.1)",
+          "v3 §4", "near chance", PAPER.format("edge_popup"), dict(exp="edge_popup"), memorizing,
+          spec=".3f", kind="sub"),
+    Claim("edge_popup_ep", "edge_popup", f"learning only the mask (EP) of a memorizing network reaches "
+          f"~0.92 test accuracy by step 2,000 (a seed holds with >= {EP_TARGET})", "v3 Table 1", "0.92",
+          PAPER.format("edge_popup"), dict(exp="edge_popup"), popup_reaches("ep"), spec=".3f"),
+    Claim("edge_popup_ep_lifts", "edge_popup", "EP lifts test accuracy by >= 0.3 above theta_mem's, "
+          "weights unchanged", "v3 Table 1", "0.92 - chance", PAPER.format("edge_popup"),
+          dict(exp="edge_popup"), popup_lifts, spec=".3f", kind="sub"),
+    Claim("edge_popup_wd", "edge_popup", "WD (weights trained) reaches ~1.0 by step 1,400",
+          "v3 Table 1", "1.00", PAPER.format("edge_popup"), dict(exp="edge_popup"),
+          popup_reaches("wd", 1400, 0.95), spec=".3f"),
+    Claim("edge_popup_ep_wd", "edge_popup", "EP+WD reaches ~1.0 by step 1,400", "v3 Table 1", "0.99",
+          PAPER.format("edge_popup"), dict(exp="edge_popup"), popup_reaches("ep_wd", 1400, 0.95),
+          spec=".3f"),
+    Claim("edge_popup_ep_sd", "edge_popup", f"EP with the scores decayed as in the authors' code reaches "
+          f">= {EP_TARGET} by step 2,000", "authors' slth branch", "0.92", PAPER.format("edge_popup"),
+          dict(exp="edge_popup"), popup_reaches("ep_sd"), spec=".3f", kind="variant"),
+    Claim("edge_popup_ep_wd_sd", "edge_popup", "EP+WD with the scores decayed reaches ~1.0 by step 1,400",
+          "authors' slth branch", "0.99", PAPER.format("edge_popup"), dict(exp="edge_popup"),
+          popup_reaches("ep_wd_sd", 1400, 0.95), spec=".3f", kind="variant"),
+    Claim("edge_popup_leak", "edge_popup", "the authors' re-seeded split (half the test pairs were "
+          "theta_mem's training pairs) lifts EP's test accuracy at step 2,000 by >= 0.05",
+          "authors' slth branch", "-", PAPER.format("edge_popup"), dict(exp="edge_popup"), leak_lifts,
+          spec="+.3f", kind="diagnostic"),
+
+    Claim("phase_generalized", "phase_tickets", "masks from the generalized network (step >= the "
+          "base's t_gen) generalize sooner than the base", "v1 Fig. 2, v2 Fig. 4", "fast from ~25k",
+          PAPER.format("phase_tickets"), dict(exp="phase_tickets"), generalized_masks_fast),
+    Claim("phase_early", "phase_tickets", "masks from memorization or transition (step < the base's "
+          "t_gen) give no speed-up", "v1 Fig. 2, v2 Fig. 4", "none before ~25k",
+          PAPER.format("phase_tickets"), dict(exp="phase_tickets"), early_masks_no_speedup),
+    Claim("phase_tracks_final", "phase_tickets", "their final test accuracy tracks the base's test "
+          f"accuracy at the source step (Spearman >= {TRACK_RHO})", "v1 Fig. 2", "tracks",
+          PAPER.format("phase_tickets"), dict(exp="phase_tickets"), tracks_source(), spec=".2f"),
+    Claim("phase_tracks_1000", "phase_tickets", "their test accuracy at step 1,000 tracks the base's "
+          f"at the source step (Spearman >= {TRACK_RHO})", "v1 Fig. 2 (our reading)", "tracks",
+          PAPER.format("phase_tickets"), dict(exp="phase_tickets"), tracks_source(1000), spec=".2f",
+          kind="sub"),
+
+    Claim("no_wd_critical", "no_wd", "at the critical k ~ 0.81 a ticket generalizes without weight decay",
+          "v2 Fig. 7, v3", "generalizes", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000),
+          some_rate_generalizes(0.80, 0.82), spec=".3f"),
+    Claim("no_wd_any", "no_wd", "some k in 0.1-0.9 generalizes without weight decay", "v2 Fig. 7",
+          "yes", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000),
+          some_rate_generalizes(0.1, 0.9), spec=".3f", kind="sub"),
+    Claim("no_wd_0.9_fails", "no_wd", "at k = 0.9 the ticket without weight decay fails", "v2 Fig. 7",
+          "fails", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000), rate_fails(0.9),
+          spec=".3f"),
+    Claim("no_wd_dense_fails", "no_wd", "the dense network without weight decay does not generalize",
+          "v2 Fig. 7", "fails", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000),
+          dense_no_wd_fails, spec=".3f", kind="sub"),
+    Claim("no_wd_transformer_30k", "no_wd", "the authors' committed no-wd run: Transformer, base and "
+          "tickets 30,000 steps; some k in 0.6-0.9 generalizes without weight decay",
+          "authors' master run.sh", "-", NO_WD_30K.format("--model transformer "),
+          dict(exp="no_wd", model="transformer", steps=30000), some_rate_generalizes(0.6, 0.9),
+          spec=".3f", kind="variant"),
+    Claim("no_wd_mlp_30k", "no_wd", "the MLP with the mask of a 30,000-step base, tickets 30,000 steps: "
+          "some k in 0.6-0.9 generalizes without weight decay", "authors' master config", "-",
+          NO_WD_30K.format(""), dict(exp="no_wd", model="mlp", steps=30000),
+          some_rate_generalizes(0.6, 0.9), spec=".3f", kind="variant"),
+]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading the CSVs and judging
+
+def csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load(outs):
+    """The summary rows (deduplicated by exp and run) and the curves by run id, from summary.csv and
+    curves.csv in each folder of `outs` and in its subfolders."""
+    rows, curves = {}, {}
+    for out in outs:
+        folders = [out] + sorted(os.path.join(out, d) for d in os.listdir(out)
+                                 if os.path.isdir(os.path.join(out, d)))
+        for folder in folders:
+            if os.path.exists(os.path.join(folder, "summary.csv")):
+                for r in csv_rows(os.path.join(folder, "summary.csv")):
+                    rows[(r["exp"], r["run"])] = {k: (v if k in ("run", "arm", "exp", "task", "model", "note",
+                                                                 "pruner") else number(v))
+                                                  for k, v in r.items()}
+            if os.path.exists(os.path.join(folder, "curves.csv")):
+                for r in csv_rows(os.path.join(folder, "curves.csv")):
+                    if r["step"] == "0":
+                        curves[r["run"]] = []
+                    curves.setdefault(r["run"], []).append(
+                        {k: number(r[k]) for k in ("step", "train_acc", "test_acc")})
+    return list(rows.values()), curves
+
+
+def selected(select, rows):
+    """The rows matching `select`. Without a steps in it, each seed keeps only the runs of its longest
+    base: a base extended to --steps 100000 because it had not generalized in 50,000 replaces the
+    shorter one, and the arms derived from it replace theirs."""
+    mine = [r for r in rows if all(r.get(k) == (v if isinstance(v, str) else float(v))
+                                   for k, v in select.items())]
+    if "steps" in select:
+        return mine
+    longest = {}
+    for r in mine:
+        if r["arm"] == "base":
+            longest[r["seed"]] = max(longest.get(r["seed"], 0), r["steps"])
+    return [r for r in mine if r["seed"] not in longest or r["steps"] == longest[r["seed"]]]
+
+
+@dataclass
+class Verdict:
+    claim: Claim
+    per_seed: dict  # seed -> (holds, value)
+
+    @property
+    def verdict(self):
+        held = [h for h, _ in self.per_seed.values()]
+        if not held:
+            return "not run"
+        if all(h is None for h in held):
+            return "inconclusive"
+        if all(h is True for h in held):
+            return "reproduced"
+        if any(h is True for h in held):
+            return "partly"
+        return "not reproduced"
+
+    def value(self, v):
+        return "n.r." if v is None else format(v, self.claim.spec)
+
+    def ours(self):
+        """mean ± std over the seeds with a value (n.r. = not reached, not averaged)."""
+        values = [v for _, v in self.per_seed.values() if v is not None]
+        if not values:
+            return "n.r." if self.per_seed else "-"
+        text = format(statistics.mean(values), self.claim.spec.lstrip("+"))
+        if len(values) > 1:
+            text += " ± " + format(statistics.stdev(values), self.claim.spec.lstrip("+"))
+        missing = len(self.per_seed) - len(values)
+        return text + (f" ({missing} n.r.)" if missing else "")
+
+    def seeds(self):
+        return " / ".join(self.value(v) for _, v in self.per_seed.values()) or "-"
+
+    def holds_for(self):
+        mark = {True: "yes", False: "no", None: "?"}
+        return " ".join(f"{s}:{mark[h]}" for s, (h, _) in self.per_seed.items()) or "-"
+
+
+def judge(claim, rows, curves):
+    mine = selected(claim.select, rows)
+    per_seed = {}
+    for seed in sorted({int(r["seed"]) for r in mine}):
+        try:
+            per_seed[seed] = claim.test(Seed(seed, [r for r in mine if r["seed"] == seed], curves))
+        except Missing:
+            pass
+    return Verdict(claim, per_seed)
+
+
+def judge_all(outs):
+    rows, curves = load(outs)
+    return [judge(c, rows, curves) for c in CLAIMS], rows, curves
+
+
+# ---------------------------------------------------------------------------------------------------
+# Markdown blocks
+
+def md_table(header, lines):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(out + ["| " + " | ".join(str(c) for c in line) + " |" for line in lines])
+
+
+def block_verdicts(verdicts, option=""):
+    if option == "short":
+        return md_table(["claim", "verdict", "seeds (holds?)", "ours: mean ± std", "paper"],
+                        [[f"{v.claim.paper} ({v.claim.kind})" if v.claim.kind != "paper" else v.claim.paper,
+                          f"**{v.verdict}**", v.holds_for(), v.ours(), v.claim.paper_value]
+                         for v in verdicts if v.claim.kind == "paper"])
+    chosen = [v for v in verdicts if not option or v.claim.section == option]
+    return md_table(["claim", "kind", "the paper (source)", "paper", "ours: mean ± std", "per seed",
+                     "holds (seed:yes/no/?)", "verdict"],
+                    [[f"`{v.claim.name}`", v.claim.kind, f"{v.claim.paper} ({v.claim.source})",
+                      v.claim.paper_value, v.ours(), v.seeds(), v.holds_for(), f"**{v.verdict}**"]
+                     for v in chosen])
+
+
+def parse_select(text):
+    sel = dict(kv.split("=", 1) for kv in text.split())
+    if "steps" in sel:
+        sel["steps"] = int(sel["steps"])
+    return sel
+
+
+def block_runs(rows, option):
+    """One line per arm (and k, source step) with its values per seed."""
+    mine = [r for r in rows if all(r.get(k) == (v if k != "steps" else float(v))
+                                   for k, v in parse_select(option).items())]
+    groups = {}
+    for r in sorted(mine, key=lambda r: (r["seed"],)):
+        groups.setdefault((r["arm"], r["prune_rate"], r.get("source_step"), r["steps"]), []).append(r)
+    cell = lambda v, spec: "n.r." if v is None else format(v, spec)
+    lines = []
+    for (arm, k, source, steps), rs in groups.items():
+        t_gens = [r["t_gen"] for r in rs]
+        reached = [t for t in t_gens if t is not None]
+        mean = f"{statistics.mean(reached):,.0f}" if reached else "n.r."
+        if len(reached) > 1:
+            mean += f" ± {statistics.stdev(reached):,.0f}"
+        if reached and len(reached) < len(t_gens):
+            mean += f" ({len(t_gens) - len(reached)} n.r.)"
+        lines.append([arm, f"{k:g}", "" if source is None else f"{source:,.0f}", f"{steps:,.0f}",
+                      ",".join(f"{r['seed']:.0f}" for r in rs),
+                      " / ".join(cell(r["t_mem"], ",.0f") for r in rs),
+                      " / ".join(cell(r["t_gen"], ",.0f") for r in rs), mean,
+                      " / ".join(cell(r["final_test_acc"], ".3f") for r in rs),
+                      " / ".join(cell(r["l1_final"], ",.0f") for r in rs),
+                      " / ".join(cell(r["l2_final"], ".1f") for r in rs)])
+    return md_table(["arm", "k", "mask from step", "steps", "seeds", "t_mem", "t_gen", "t_gen mean ± std",
+                     "final test acc", "final L1", "final L2"], lines)
+
+
+PAPER_TABLE_1 = {"wd": (0.53, 0.95, 1.00, 1.00), "ep": (0.68, 0.80, 0.84, 0.92),
+                 "ep_wd": (0.82, 0.96, 0.99, 1.00)}  # v3 Table 1: test acc at steps 600/1000/1400/2000
+POPUP_STEPS = (600, 1000, 1400, 2000)
+
+
+def block_popup(rows, curves):
+    """Edge-popup arms: test accuracy at v3 Table 1's steps, mean ± std over seeds, with the paper's."""
+    mine = [r for r in rows if r["exp"] == "edge_popup" and r["arm"] != "mem"]
+    lines = []
+    for arm in dict.fromkeys(r["arm"] for r in mine):
+        rs = [r for r in mine if r["arm"] == arm]
+        cells = []
+        for i, step in enumerate(POPUP_STEPS):
+            accs = []
+            for r in rs:
+                accs += [c["test_acc"] for c in curves.get(r["run"], []) if c["step"] == step]
+            text = "-" if not accs else f"{statistics.mean(accs):.2f}" + (
+                f" ± {statistics.stdev(accs):.2f}" if len(accs) > 1 else "")
+            paper = PAPER_TABLE_1.get(arm)
+            cells.append(text + (f" ({paper[i]:.2f})" if paper else ""))
+        lines.append([arm, ",".join(f"{r['seed']:.0f}" for r in rs)] + cells)
+    return md_table(["arm", "seeds"] + [f"step {s:,} (paper)" for s in POPUP_STEPS], lines)
+
+
+BLOCK = re.compile(r"(<!-- report:(.*?) -->\n)(.*?)(<!-- /report -->)", re.S)
+
+
+def fill(text, verdicts, rows, curves):
+    """`text` with every report block regenerated."""
+    def one(m):
+        what, _, option = m.group(2).strip().partition(" ")
+        body = {"verdicts": lambda: block_verdicts(verdicts, option),
+                "claims": lambda: block_verdicts(verdicts, option),
+                "runs": lambda: block_runs(rows, option),
+                "popup": lambda: block_popup(rows, curves)}[what]()
+        return m.group(1) + body + "\n" + m.group(4)
+    return BLOCK.sub(one, text)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Command line
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="report.py", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    ap.add_argument("--out", action="append", help="results folder(s) to judge, each with summary.csv "
+                    "and curves.csv in it or in its subfolders (default results; repeatable)")
+    ap.add_argument("--write", action="store_true", help="regenerate the blocks of RESULTS.md and "
+                    "README.md from results/")
+    ap.add_argument("--check", action="store_true", help="exit 1 when RESULTS.md or README.md is not "
+                    "what results/ gives")
+    args = ap.parse_args(argv)
+    here = os.path.dirname(os.path.abspath(__file__))
+    outs = args.out or [os.path.join(here, "results")]
+    for out in outs:
+        if not os.path.isdir(out):
+            print(f"report.py: error: no folder {out}", file=sys.stderr)
+            return 2
+    if args.write or args.check:
+        verdicts, rows, curves = judge_all([os.path.join(here, "results")])
+        stale = []
+        for name in PATHS:
+            path = os.path.join(here, name)
+            with open(path) as f:
+                text = f.read()
+            new = fill(text, verdicts, rows, curves)
+            if new != text:
+                stale.append(name)
+                if args.write:
+                    with open(path, "w") as f:
+                        f.write(new)
+        if args.check:
+            if stale:
+                print(f"report.py: {', '.join(stale)} not what results/ gives: run python report.py --write",
+                      file=sys.stderr)
+                return 1
+            print(f"report.py: {', '.join(PATHS)} match results/")
+            return 0
+        print(f"report.py: rewrote {', '.join(stale) or 'nothing (already up to date)'}")
+        return 0
+    verdicts, _, _ = judge_all(outs)
+    width = max(len(v.claim.name) for v in verdicts)
+    for v in verdicts:
+        print(f"{v.claim.name:{width}}  {v.verdict:15} ours {v.ours()} (seeds {v.seeds()})  "
+              f"paper {v.claim.paper_value}  holds {v.holds_for()}  [{v.claim.kind}]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
