@@ -122,6 +122,17 @@ def base_groks(s):
     return base["t_mem"] <= 1000 and base["t_gen"] >= 10 * base["t_mem"], base["t_gen"]
 
 
+SPEEDUP = 2.0
+"""'Sooner' and 'speed-up' mean reaching P in at most 1/SPEEDUP of the steps of what it is compared
+with: the paper's tickets are 4-5x faster (~6k vs ~25-30k), and a few percent is within the seed-to-seed
+and machine-to-machine spread of t_gen."""
+
+
+def sooner(a, b):
+    """t_gen a is a speed-up over t_gen b (either may be infinity: not reached)."""
+    return a * SPEEDUP <= b and a != INF
+
+
 def grokked(s):
     """False when the base never reached t_gen: its mask is then a transition ticket (SPEC 4)."""
     return s.arm("base")["t_gen"] is not None
@@ -132,19 +143,19 @@ def ticket_before_base(arm="ticket"):
         ticket = s.arm(arm)
         if not grokked(s):
             return None, ticket["t_gen"]
-        return t_gen(ticket) < t_gen(s.arm("base")), ticket["t_gen"]
-    test.__doc__ = f"t_gen({arm}) < t_gen(base); inconclusive when the base never generalized."
+        return sooner(t_gen(ticket), t_gen(s.arm("base"))), ticket["t_gen"]
+    test.__doc__ = f"t_gen({arm}) sooner than t_gen(base); inconclusive when the base never generalized."
     return test
 
 
 def ticket_before_norm_controls(s):
-    """t_gen(ticket) < t_gen(same_l1) and < t_gen(same_l2); value: the sooner control's t_gen."""
+    """t_gen(ticket) sooner than t_gen(same_l1) and t_gen(same_l2); value: the sooner control's t_gen."""
     ticket, l1, l2 = s.arm("ticket"), s.arm("same_l1"), s.arm("same_l2")
-    sooner = min(t_gen(l1), t_gen(l2))
-    value = None if sooner == INF else sooner
+    first = min(t_gen(l1), t_gen(l2))
+    value = None if first == INF else first
     if not grokked(s):
         return None, value
-    return t_gen(ticket) < sooner, value
+    return sooner(t_gen(ticket), first), value
 
 
 L2_SPREAD = 1.25  # "similar": the largest final L2 norm at most 25% above the smallest
@@ -165,12 +176,12 @@ PRUNE_RATES = tuple(k / 10 for k in range(1, 10))
 
 
 def most_rates_accelerate(s):
-    """More than half of k = 0.1 ... 0.9 reach P sooner than the base; value: how many do."""
+    """More than half of k = 0.1 ... 0.9 reach P sooner than the base (SPEEDUP); value: how many do."""
     base = s.arm("base")
     tickets = [s.arm("ticket", prune_rate=k) for k in PRUNE_RATES]
     if not grokked(s):
         return None, None
-    faster = sum(t_gen(t) < t_gen(base) for t in tickets)
+    faster = sum(sooner(t_gen(t), t_gen(base)) for t in tickets)
     return faster > len(tickets) / 2, faster
 
 
@@ -201,21 +212,21 @@ def later(row):
 
 
 def pai_no_speedup(s):
-    """No PaI mask reaches P sooner than the base; value: the soonest PaI t_gen."""
+    """No PaI mask is a speed-up over the base (SPEEDUP); value: the soonest PaI t_gen."""
     base, pai = s.arm("base"), [s.arm(a) for a in PAI]
     soonest = min(t_gen(r) for r in pai)
     value = None if soonest == INF else soonest
     if not grokked(s):
         return None, value
-    return soonest >= t_gen(base), value
+    return not sooner(soonest, t_gen(base)), value
 
 
 def ticket_before_pai(s):
-    """The grokking ticket reaches P sooner than every PaI mask; value: its t_gen."""
+    """The grokking ticket is a speed-up over every PaI mask; value: its t_gen."""
     ticket, pai = s.arm("ticket"), [s.arm(a) for a in PAI]
     if not grokked(s):
         return None, ticket["t_gen"]
-    return t_gen(ticket) < min(t_gen(r) for r in pai), ticket["t_gen"]
+    return sooner(t_gen(ticket), min(t_gen(r) for r in pai)), ticket["t_gen"]
 
 
 def some_pai_worse_than_random(s):
@@ -271,24 +282,24 @@ def phase_rows(s):
 
 
 def generalized_masks_fast(s):
-    """Every mask from a step >= t_gen(base) reaches P sooner than the base; value: the latest t_gen
+    """Every mask from a step >= t_gen(base) is a speed-up over the base; value: the latest t_gen
     among them."""
     base, tickets = phase_rows(s)
     late = [t for t in tickets if base["t_gen"] is not None and t["source_step"] >= base["t_gen"]]
     if not late:
         return None, None
     worst = max(t_gen(t) for t in late)
-    return worst < t_gen(base), None if worst == INF else worst
+    return sooner(worst, t_gen(base)), None if worst == INF else worst
 
 
 def early_masks_no_speedup(s):
-    """Every mask from a step < t_gen(base) (memorization, transition) reaches P no sooner than the
-    base, or never; value: how many of them do reach it sooner."""
+    """No mask from a step < t_gen(base) (memorization, transition) is a speed-up over the base;
+    value: how many of them are."""
     base, tickets = phase_rows(s)
     if base["t_gen"] is None:
         return None, None
     early = [t for t in tickets if t["source_step"] < base["t_gen"]]
-    faster = sum(t_gen(t) < t_gen(base) for t in early)
+    faster = sum(sooner(t_gen(t), t_gen(base)) for t in early)
     return faster == 0, faster
 
 
@@ -362,10 +373,10 @@ def tvn_claims(model, task, command, source, base_value="-", ticket_value="soone
         Claim(f"{tag}_base_groks", section, "the dense network groks: train accuracy reaches P by step "
               "1,000, test accuracy at least ten times later", source, base_value, command, sel,
               base_groks),
-        Claim(f"{tag}_ticket_early", section, "the grokking ticket generalizes sooner than the base",
+        Claim(f"{tag}_ticket_early", section, "the grokking ticket generalizes sooner than the base (at least 2x)",
               source, ticket_value, command, sel, ticket_before_base()),
         Claim(f"{tag}_norm_not_enough", section, "dense theta_0 rescaled to the ticket's L1 or L2 norm "
-              "generalizes later than the ticket", source, "late (grokking)",
+              "generalizes later than the ticket (the ticket at least 2x sooner)", source, "late (grokking)",
               command, sel, ticket_before_norm_controls),
         Claim(f"{tag}_norms", section, f"final L2 norms of the four arms similar (max/min <= {L2_SPREAD}), "
               f"L1 norms not (ticket's <= {L1_GAP} x the dense ones)", "v2 Fig. 3", "no number", command,

@@ -706,6 +706,10 @@ def test_verdicts_over_seeds_and_missing_runs(tmp_path):
     assert verdict({0: (False, 1), 1: (None, 5)}) == "not reproduced"
     v = report.Verdict(claim, {0: (True, 600.0), 1: (True, None), 2: (True, 500.0)})
     assert v.ours() == "550 ± 71 (1 n.r.)" and v.seeds() == "600 / n.r. / 500"
+    # a speed-up is at least 2x: a few percent is within the spread of t_gen between seeds and machines
+    assert report.sooner(600, 17400) and report.sooner(5000, 10000)
+    assert not report.sooner(14520, 15360) and not report.sooner(report.INF, report.INF)
+    assert report.sooner(600, report.INF)
     # a base that never generalized makes its ticket claims inconclusive, not failed
     base = dict(arm="base", t_mem=100.0, t_gen=None, run="b")
     ticket = dict(arm="ticket", t_gen=600.0, run="t")
