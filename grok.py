@@ -47,6 +47,7 @@ import torch.nn.functional as F
 
 import tasks
 import tickets
+from report import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
 from models import MLP, MnistMLP, Transformer
 
 IMAGE_TASKS = ("mnist", "fashion")
@@ -606,7 +607,6 @@ def exp_pai(args):
     return rows
 
 
-POPUP_STEPS = (600, 1000, 1400, 2000)  # where v3's Table 1 reports test accuracy
 SCORES_DECAYED = "authors' variant: scores decayed (AdamW weight decay 1 on every trainable tensor)"
 # arm, fraction kept (0: dense), weights trained, Run changes (a function of the seed where it
 # depends on it), note. The first three are the paper's arms; the rest are labelled variants.

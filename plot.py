@@ -15,8 +15,8 @@ import statistics
 import sys
 from collections import defaultdict
 
-PAPER_TABLE_1 = {"wd": (0.53, 0.95, 1.00, 1.00), "ep": (0.68, 0.80, 0.84, 0.92),
-                 "ep_wd": (0.82, 0.96, 0.99, 1.00)}  # v3 Table 1: test acc at 600/1000/1400/2000
+from report import PAPER_TABLE_1, POPUP_STEPS  # v3 Table 1
+
 
 
 def read(path):
@@ -105,13 +105,14 @@ def summary_panel(ax, exp, runs, curves):
         ax.legend(fontsize=6)
     elif exp == "edge_popup":
         arms = list(dict.fromkeys(r["arm"] for r in runs))  # the colours of the left panel
-        for arm, accs in PAPER_TABLE_1.items():
-            i = arms.index(arm) if arm in arms else len(arms)
-            ax.plot([600, 1000, 1400, 2000], accs, "x:", color=f"C{i}", label=f"{arm} (paper)")
+        for i, arm in enumerate(arms):
+            if arm in PAPER_TABLE_1:
+                ax.plot(POPUP_STEPS, PAPER_TABLE_1[arm], "x:", color=f"C{i}", label=f"{arm} (paper)")
             for r in runs:
-                if r["arm"] == arm and r["seed"] == "0":
+                if r["arm"] == arm and r["seed"] == "0" and arm != "mem":
                     rows = curves[(exp, r["run"])]
-                    ax.plot([num(c["step"]) for c in rows], [num(c["test_acc"]) for c in rows], color=f"C{i}", label=arm)
+                    ax.plot([num(c["step"]) for c in rows], [num(c["test_acc"]) for c in rows], color=f"C{i}",
+                            ls="--" if "_sd" in arm else "-", label=arm)
         ax.set_xlabel("step after theta_mem")
         ax.set_ylabel("test accuracy")
         ax.legend(fontsize=6)
