@@ -28,6 +28,8 @@ Experiments (--exp), each a small function of grok.py composed from train():
   phase_tickets   tickets from base checkpoints at 2k, 4k, ..., 30k steps
   pai             Random, SNIP, GraSP, SynFlow masks at theta_0 vs the ticket
   edge_popup      from a memorizing checkpoint: train weights / learn only the mask / both
+  fourier         Fourier entropy of the hidden neurons, base vs ticket, at every checkpoint
+  jaccard         distance between the base's masks 2k steps apart vs its test-accuracy jumps
 """
 import argparse
 import csv
@@ -45,6 +47,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+import analysis
+import report
 import tasks
 import tickets
 from report import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
@@ -666,9 +670,90 @@ def exp_edge_popup(args):
     return rows
 
 
+ANALYSIS_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "run", "step", "metric", "value"]
+
+
+def record_analysis(exp, out, run, rows):
+    """Rows {step, metric, value} of an analysis of `run` into out/analysis.csv (upserted)."""
+    ident = dict(exp=exp, task=run.task, model=run.model, arm=run.arm, seed=run.seed,
+                 prune_rate=run.prune_rate, run=run.id)
+    upsert_csv(os.path.join(out, "analysis.csv"), [{**ident, **r} for r in rows], ANALYSIS_COLUMNS,
+               key=("exp", "run", "step", "metric"))
+
+
+def checkpoint_steps(run):
+    return list(range(0, run.steps, run.ckpt_every)) + [run.steps]
+
+
+def test_acc_at(out, run):
+    return {int(r["step"]): float(r["test_acc"]) for r in read_csv(os.path.join(run_dir(out, run), "curves.csv"))}
+
+
+def needs_modular_mlp(args):
+    if args.model != "mlp" or args.task in IMAGE_TASKS:
+        raise UsageError(f"--exp {args.exp} reads the modular MLP's neurons (W_E, W_in, W_out, W_U): "
+                         "use --model mlp and a modular --task")
+
+
+FOURIER_METRICS = {"entropy_in": ("in", False), "entropy_out": ("out", False),
+                   "authors_entropy_in": ("in", True), "authors_entropy_out": ("out", True)}
+
+
+def exp_fourier(args):
+    """Fourier entropy of the hidden neurons (analysis.fourier_entropy) of base and ticket at every
+    checkpoint: v3 says the ticket's neurons are periodic by ~2k steps, the base's only by ~30k."""
+    needs_modular_mlp(args)
+    rows = []
+    for seed in args.seeds:
+        base, row, data = train_base("fourier", args, seed)
+        ticket = ticket_run(args, base)
+        rows += [row, train_ticket("fourier", args, base, data, ticket, grokking_note(row, seed))]
+        for run in (base, ticket):
+            masks = load_checkpoint(os.path.join(run_dir(args.out, run), "mask.pt"))
+            acc, found = test_acc_at(args.out, run), []
+            for step in checkpoint_steps(run):
+                neurons = analysis.neuron_rows(checkpoint(args.out, run, step), masks)
+                found += [dict(step=step, metric=m, value=analysis.fourier_entropy(neurons[side], authors))
+                          for m, (side, authors) in FOURIER_METRICS.items()]
+                found.append(dict(step=step, metric="test_acc", value=acc.get(step)))
+            record_analysis("fourier", args.out, run, found)
+            by = lambda metric: {r["step"]: r["value"] for r in found if r["metric"] == metric}
+            h, test = by("entropy_in"), by("test_acc")
+            print(f"seed {seed} {run.arm:7} Fourier entropy of the neurons' input weights (test acc) at step: "
+                  + ", ".join(f"{s:,} {h[s]:.2f} ({test[s]:.2f})" for s in sorted(h)
+                              if s in (0, 2000, 4000, 10000, 20000, 30000) or s == run.steps))
+    return rows
+
+
+def exp_jaccard(args):
+    """Jaccard distance between the base's k = --prune-rate magnitude masks at checkpoints t and
+    t + --ckpt-every, against the change in test accuracy over the same steps (v3 Fig. 7: the largest
+    distance coincides with the largest jump in test accuracy)."""
+    rows = []
+    for seed in args.seeds:
+        base, row, data = train_base("jaccard", args, seed)
+        rows.append(row)
+        acc, found = test_acc_at(args.out, base), []
+        steps = checkpoint_steps(base)
+        masks = {s: analysis.magnitude_mask(checkpoint(args.out, base, s), args.prune_rate) for s in steps}
+        for t0, t1 in zip(steps, steps[1:]):
+            distance = analysis.jaccard_distance(masks[t0], masks[t1])
+            found += [dict(step=t1, metric=f"jaccard_{name}", value=d) for name, d in distance.items()]
+            found.append(dict(step=t1, metric="d_test_acc", value=acc[t1] - acc[t0]))
+        record_analysis("jaccard", args.out, base, found)
+        by = lambda metric: {r["step"]: r["value"] for r in found if r["metric"] == metric}
+        distance, jump = by("jaccard_all"), by("d_test_acc")
+        print(f"seed {seed}: largest mask distance {max(distance.values()):.3f} over the {base.ckpt_every:,} "
+              f"steps ending at {max(distance, key=distance.get):,}, largest test-accuracy jump "
+              f"{max(jump.values()):+.3f} ending at {max(jump, key=jump.get):,}; Pearson r = "
+              f"{report.pearson(list(distance.values()), list(jump.values())):.2f}")
+    return rows
+
+
 EXPERIMENTS = {"base": exp_base, "ticket": exp_ticket, "ticket_vs_norm": exp_ticket_vs_norm,
                "prune_rate": exp_prune_rate, "no_wd": exp_no_wd, "phase_tickets": exp_phase_tickets,
-               "pai": exp_pai, "edge_popup": exp_edge_popup}
+               "pai": exp_pai, "edge_popup": exp_edge_popup, "fourier": exp_fourier,
+               "jaccard": exp_jaccard}
 
 
 def print_table(rows):

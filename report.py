@@ -89,6 +89,15 @@ def t_gen(row):
     return INF if row["t_gen"] is None else row["t_gen"]
 
 
+def pearson(xs, ys):
+    """Pearson's correlation; NaN when either side is constant."""
+    mx, my = statistics.mean(xs), statistics.mean(ys)
+    cov = sum((a - mx) * (b - my) for a, b in zip(xs, ys))
+    sx = math.sqrt(sum((a - mx) ** 2 for a in xs))
+    sy = math.sqrt(sum((b - my) ** 2 for b in ys))
+    return cov / (sx * sy) if sx and sy else float("nan")
+
+
 def spearman(xs, ys):
     """Spearman's rank correlation (ties get their mean rank)."""
     def ranks(v):
@@ -103,12 +112,7 @@ def spearman(xs, ys):
                 r[order[m]] = (i + j) / 2
             i = j + 1
         return r
-    rx, ry = ranks(xs), ranks(ys)
-    mx, my = statistics.mean(rx), statistics.mean(ry)
-    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
-    sx = math.sqrt(sum((a - mx) ** 2 for a in rx))
-    sy = math.sqrt(sum((b - my) ** 2 for b in ry))
-    return cov / (sx * sy) if sx and sy else float("nan")
+    return pearson(ranks(xs), ranks(ys))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -323,7 +323,8 @@ ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
         "no_wd": ["base", "base_no_wd", "ticket", "ticket"],
         "phase_tickets": ["base", "ticket", "ticket", "ticket"],
         "pai": ["base", "ticket", "random", "snip", "grasp", "synflow"],
-        "edge_popup": ["mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"]}
+        "edge_popup": ["mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"],
+        "fourier": ["base", "ticket"], "jaccard": ["base"]}
 TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"]}  # theta_mem must be memorizing
 
 
@@ -441,6 +442,7 @@ def test_mnist_end_to_end_with_fixture(tmp_path):
     ["--frac-train", "0"], ["--seeds", "a,b"], ["--task", "mnist", "--model", "transformer"],
     ["--steps", "ten"], ["--task", "mnist", "--data-dir", "/nonexistent/folder/for/tests"],
     ["--ordered", "--task", "sub"], ["--ordered", "--task", "x3xy", "--p", "11"],
+    ["--exp", "fourier", "--model", "transformer"], ["--exp", "fourier", "--task", "mnist"],
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys, argv, monkeypatch):
     monkeypatch.setattr(tasks, "download", lambda *a: (_ for _ in ()).throw(tasks.DataError("no network")))
@@ -753,3 +755,64 @@ def test_report_blocks_are_regenerated_and_checked(tmp_path):
 
 def test_committed_results_md_is_what_the_committed_csvs_give():
     assert report.main(["--check"]) == 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# analysis.py: inner structure against values computed by hand
+
+import analysis
+
+
+@pytest.mark.parametrize("p", [11, 67])
+def test_fourier_entropy_of_a_cosine_is_zero_and_of_a_flat_spectrum_is_log_half_p(p):
+    a = torch.arange(p, dtype=torch.float64)
+    cosines = torch.stack([torch.cos(2 * math.pi * f * a / p + phase) for f, phase in ((1, 0.0), (3, 0.7))])
+    assert analysis.fourier_entropy(cosines) == pytest.approx(0.0, abs=1e-9)
+    spike = torch.zeros(2, p, dtype=torch.float64)
+    spike[0, 0], spike[1, 5] = 1.0, -2.0   # a spike has every frequency at the same amplitude
+    assert analysis.fourier_entropy(spike) == pytest.approx(math.log(p // 2))
+    # all-zero rows (neurons the mask removed) are skipped, not averaged in
+    assert analysis.fourier_entropy(torch.cat([spike, torch.zeros(3, p)])) == pytest.approx(math.log(p // 2))
+    # the authors' cross-entropy with the softmax: log(n) for a flat q; log(e + n - 1) - 1 for one frequency
+    n = p // 2
+    assert analysis.fourier_entropy(spike, authors=True) == pytest.approx(math.log(n))
+    assert analysis.fourier_entropy(cosines, authors=True) == pytest.approx(math.log(math.e + n - 1) - 1, abs=1e-9)
+
+
+def test_neuron_rows_are_the_masked_products():
+    weights = MLP(p=11, seed=0).weights()
+    masks = tickets.mask_from_scores(tickets.random_scores(weights, 1), 0.6)
+    rows = analysis.neuron_rows(weights, masks)
+    w = {n: weights[n].detach() * masks[n] for n in weights}
+    assert torch.allclose(rows["in"], w["W_in"] @ w["W_E"]) and rows["in"].shape == (48, 11)
+    assert torch.allclose(rows["out"], (w["W_U"] @ w["W_out"]).T) and rows["out"].shape == (48, 11)
+
+
+def test_jaccard_distance_by_hand():
+    ones = {"a": torch.ones(4), "b": torch.ones(2, 3)}
+    assert analysis.jaccard_distance(ones, ones) == {"a": 0.0, "b": 0.0, "all": 0.0}
+    m1 = {"a": torch.tensor([1.0, 1, 0, 0]), "b": torch.tensor([[1.0, 0, 0], [0, 0, 0]])}
+    m2 = {"a": torch.tensor([0.0, 1, 1, 0]), "b": torch.tensor([[0.0, 1, 0], [0, 0, 0]])}
+    d = analysis.jaccard_distance(m1, m2)
+    # a: intersection 1, union 3; b: disjoint; all: intersection 1, union 5
+    assert d["a"] == pytest.approx(2 / 3) and d["b"] == 1.0 and d["all"] == pytest.approx(4 / 5)
+
+
+def test_fourier_and_jaccard_write_their_analysis(tmp_path):
+    out = str(tmp_path)
+    assert run_cli(["--exp", "fourier", "--out", out] + TINY) == 0
+    assert run_cli(["--exp", "jaccard", "--out", out] + TINY) == 0
+    rows = read_csv(os.path.join(out, "analysis.csv"))
+    fourier = [r for r in rows if r["exp"] == "fourier"]
+    assert {r["arm"] for r in fourier} == {"base", "ticket"}
+    assert {int(r["step"]) for r in fourier} == {0, 20, 40, 60}
+    assert {r["metric"] for r in fourier} == set(grok.FOURIER_METRICS) | {"test_acc"}
+    summary = {r["arm"]: r for r in read_csv(os.path.join(out, "summary.csv")) if r["exp"] == "fourier"}
+    ckpt = torch.load(os.path.join(out, summary["ticket"]["run"], "ckpt", "step_000040.pt"))
+    mask = torch.load(os.path.join(out, summary["ticket"]["run"], "mask.pt"))
+    value = next(float(r["value"]) for r in fourier
+                 if r["arm"] == "ticket" and r["step"] == "40" and r["metric"] == "entropy_in")
+    assert value == pytest.approx(analysis.fourier_entropy(analysis.neuron_rows(ckpt, mask)["in"]), rel=1e-5)
+    jaccard = [r for r in rows if r["exp"] == "jaccard"]
+    assert {int(r["step"]) for r in jaccard} == {20, 40, 60}
+    assert all(0 <= float(r["value"]) <= 1 for r in jaccard if r["metric"].startswith("jaccard"))
