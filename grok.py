@@ -710,7 +710,8 @@ def exp_fourier(args):
         rows += [row, train_ticket("fourier", args, base, data, ticket, grokking_note(row, seed))]
         for run in (base, ticket):
             masks = load_checkpoint(os.path.join(run_dir(args.out, run), "mask.pt"))
-            acc, found = test_acc_at(args.out, run), []
+            acc = test_acc_at(args.out, run)
+            found = [dict(step=0, metric="entropy_flat", value=math.log(run.p // 2))]  # a flat spectrum's
             for step in checkpoint_steps(run):
                 neurons = analysis.neuron_rows(checkpoint(args.out, run, step), masks)
                 found += [dict(step=step, metric=m, value=analysis.fourier_entropy(neurons[side], authors))

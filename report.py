@@ -58,8 +58,8 @@ def number(value):
 class Seed:
     """One seed's summary rows (numbers parsed, '' as None) of one claim, and their curves."""
 
-    def __init__(self, seed, rows, curves):
-        self.seed, self.rows, self._curves = seed, rows, curves
+    def __init__(self, seed, rows, curves, analysis=None):
+        self.seed, self.rows, self._curves, self._analysis = seed, rows, curves, analysis or {}
 
     def all(self, arm, **match):
         return [r for r in self.rows if r["arm"] == arm and all(r[k] == v for k, v in match.items())]
@@ -75,6 +75,13 @@ class Seed:
         if row["run"] not in self._curves:
             raise Missing(f"no curves for {row['run']}")
         return self._curves[row["run"]]
+
+    def analysis(self, row, metric):
+        """{step: value} of an analysis metric (analysis.csv) of `row`'s run; Missing when absent."""
+        found = self._analysis.get((row["exp"], row["run"]), {}).get(metric)
+        if not found:
+            raise Missing(f"no {metric} for {row['run']}")
+        return found
 
     def acc_at(self, row, step):
         """Test accuracy of `row`'s run at a logged step."""
@@ -337,6 +344,45 @@ def some_rate_generalizes(lo, hi):
     return test
 
 
+def periodic_from(s, arm):
+    """The first checkpoint step at which the mean Fourier entropy of the neurons' input weights is at
+    most half that of a flat spectrum (log floor(p/2)); infinity when never."""
+    row = s.arm(arm)
+    entropy, flat = s.analysis(row, "entropy_in"), s.analysis(row, "entropy_flat")[0]
+    return next((step for step in sorted(entropy) if entropy[step] <= flat / 2), INF)
+
+
+def ticket_periodic_first(s):
+    """The ticket's neurons become periodic (periodic_from) at least 2x sooner than the base's; value:
+    the ticket's step."""
+    ticket, base = periodic_from(s, "ticket"), periodic_from(s, "base")
+    value = None if ticket == INF else ticket
+    if not grokked(s):
+        return None, value
+    return sooner(ticket, base), value
+
+
+def distance_peaks_with_accuracy(s):
+    """The interval with the largest Jaccard distance between the base's masks is within one
+    checkpoint interval of the one with the largest rise in test accuracy; value: where the
+    distance peaks (end of the interval)."""
+    base = s.arm("base")
+    distance, jump = s.analysis(base, "jaccard_all"), s.analysis(base, "d_test_acc")
+    peak, rise = max(distance, key=distance.get), max(jump, key=jump.get)
+    interval = min(b - a for a, b in zip(sorted(distance), sorted(distance)[1:])) if len(distance) > 1 else 0
+    return abs(peak - rise) <= interval, peak
+
+
+def distance_correlates_with_accuracy(s):
+    """Pearson correlation of the Jaccard distance and the test-accuracy change over the same
+    intervals is >= 0.5; value: the correlation."""
+    base = s.arm("base")
+    distance, jump = s.analysis(base, "jaccard_all"), s.analysis(base, "d_test_acc")
+    steps = sorted(distance)
+    r = pearson([distance[t] for t in steps], [jump[t] for t in steps])
+    return r >= 0.5, r
+
+
 def dense_no_wd_fails(s):
     """The dense base trained without weight decay never reaches P; value: its final test accuracy."""
     base = s.arm("base_no_wd")
@@ -458,6 +504,17 @@ CLAIMS = [
           PAPER.format("phase_tickets"), dict(exp="phase_tickets"), tracks_source(1000), spec=".2f",
           kind="sub"),
 
+    Claim("fourier_ticket_first", "fourier", "the ticket's neurons become periodic by ~2k steps, the "
+          "base's only by ~30k (first checkpoint with mean Fourier entropy <= half a flat spectrum's; "
+          "the ticket at least 2x sooner)", "v3 §5.2, Fig. 8", "~2k vs ~30k", PAPER.format("fourier"),
+          dict(exp="fourier"), ticket_periodic_first),
+    Claim("jaccard_peak", "jaccard", "the largest distance between masks 2k steps apart coincides "
+          "with the largest jump in test accuracy (within one interval)", "v3 §5.1, Fig. 7", "16-20k",
+          PAPER.format("jaccard"), dict(exp="jaccard"), distance_peaks_with_accuracy),
+    Claim("jaccard_correlates", "jaccard", "mask distance and test-accuracy change over the same "
+          "intervals correlate (Pearson >= 0.5)", "v3 §5.1, Fig. 7", "-", PAPER.format("jaccard"),
+          dict(exp="jaccard"), distance_correlates_with_accuracy, spec=".2f", kind="sub"),
+
     Claim("no_wd_critical", "no_wd", "at the critical k ~ 0.81 a ticket generalizes without weight decay",
           "v2 Fig. 7, v3", "generalizes", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000),
           some_rate_generalizes(0.80, 0.82), spec=".3f"),
@@ -491,9 +548,10 @@ def csv_rows(path):
 
 
 def load(outs):
-    """The summary rows (deduplicated by exp and run) and the curves by run id, from summary.csv and
-    curves.csv in each folder of `outs` and in its subfolders."""
-    rows, curves = {}, {}
+    """The summary rows (deduplicated by exp and run), the curves by run id and the analyses by (exp,
+    run) and metric, from summary.csv, curves.csv and analysis.csv in each folder of `outs` and in its
+    subfolders."""
+    rows, curves, analysis = {}, {}, {}
     for out in outs:
         folders = [out] + sorted(os.path.join(out, d) for d in os.listdir(out)
                                  if os.path.isdir(os.path.join(out, d)))
@@ -509,7 +567,11 @@ def load(outs):
                         curves[r["run"]] = []
                     curves.setdefault(r["run"], []).append(
                         {k: number(r[k]) for k in ("step", "train_acc", "test_acc")})
-    return list(rows.values()), curves
+            if os.path.exists(os.path.join(folder, "analysis.csv")):
+                for r in csv_rows(os.path.join(folder, "analysis.csv")):
+                    metrics = analysis.setdefault((r["exp"], r["run"]), {})
+                    metrics.setdefault(r["metric"], {})[int(r["step"])] = number(r["value"])
+    return list(rows.values()), curves, analysis
 
 
 def selected(select, rows):
@@ -567,20 +629,20 @@ class Verdict:
         return " ".join(f"{s}:{mark[h]}" for s, (h, _) in self.per_seed.items()) or "-"
 
 
-def judge(claim, rows, curves):
+def judge(claim, rows, curves, analysis=None):
     mine = selected(claim.select, rows)
     per_seed = {}
     for seed in sorted({int(r["seed"]) for r in mine}):
         try:
-            per_seed[seed] = claim.test(Seed(seed, [r for r in mine if r["seed"] == seed], curves))
+            per_seed[seed] = claim.test(Seed(seed, [r for r in mine if r["seed"] == seed], curves, analysis))
         except Missing:
             pass
     return Verdict(claim, per_seed)
 
 
 def judge_all(outs):
-    rows, curves = load(outs)
-    return [judge(c, rows, curves) for c in CLAIMS], rows, curves
+    rows, curves, analysis = load(outs)
+    return [judge(c, rows, curves, analysis) for c in CLAIMS], rows, curves
 
 
 # ---------------------------------------------------------------------------------------------------

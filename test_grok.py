@@ -617,9 +617,9 @@ SUMMARY_FIELDS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_d
 
 
 def write_world(folder, good, seeds=(0, 1)):
-    """summary.csv and curves.csv of every experiment's runs, made by hand so that every claim holds
-    (good) or fails (not good)."""
-    rows, curves = [], []
+    """summary.csv, curves.csv and analysis.csv of every experiment's runs, made by hand so that every
+    claim holds (good) or fails (not good)."""
+    rows, curves, analyses = [], [], []
 
     def add(exp, arm, seed, model="mlp", task="add", steps=50000, k=0.0, t_mem=100, t_gen=None,
             test=1.0, l1=10000.0, l2=34.0, source=None, source_acc=None, accs=None):
@@ -672,7 +672,26 @@ def write_world(folder, good, seeds=(0, 1)):
             for k in (0.6, 0.7, 0.8, 0.81, 0.85, 0.9):
                 reaches = k == 0.81 if good else (k == 0.9 and exp_good)
                 add(arm="ticket", k=k, t_gen=5000 if reaches else None, test=1.0 if reaches else 0.2, **at)
+        # analyses: the ticket's neurons periodic early and the base's late; the mask distance peaks
+        # with the test-accuracy jump
+        add("fourier", "base", seed, t_gen=20000)
+        add("fourier", "ticket", seed, k=0.6, t_gen=600)
+        periodic = {"base": {0: 3.0, 2000: 3.0, 30000: 1.0},
+                    "ticket": {0: 3.0, 2000: 1.0, 4000: 0.9} if good else {0: 3.0, 2000: 3.0, 30000: 1.0}}
+        for arm in ("base", "ticket"):
+            run = rows[-2 if arm == "base" else -1]["run"]
+            analyses.append(dict(exp="fourier", run=run, step=0, metric="entropy_flat", value=math.log(33)))
+            analyses += [dict(exp="fourier", run=run, step=s, metric="entropy_in", value=h)
+                         for s, h in periodic[arm].items()]
+        add("jaccard", "base", seed, t_gen=20000)
+        for step in range(2000, 30001, 2000):
+            near = step == 18000
+            distance = (0.3 if near else 0.1) if good else (0.3 if step == 4000 else 0.2 - step / 1e6 - 0.1 * near)
+            analyses += [dict(exp="jaccard", run=rows[-1]["run"], step=step, metric="jaccard_all", value=distance),
+                         dict(exp="jaccard", run=rows[-1]["run"], step=step, metric="d_test_acc",
+                              value=0.5 if near else 0.01)]
     os.makedirs(folder, exist_ok=True)
+    grok.write_csv(os.path.join(folder, "analysis.csv"), analyses, ["exp", "run", "step", "metric", "value"])
     grok.write_csv(os.path.join(folder, "summary.csv"), rows, SUMMARY_FIELDS)
     grok.write_csv(os.path.join(folder, "curves.csv"), curves, ["run", "step", "train_acc", "test_acc"])
     return folder
@@ -718,13 +737,13 @@ def test_verdicts_over_seeds_and_missing_runs(tmp_path):
     assert report.ticket_before_base()(report.Seed(0, [base, ticket], {})) == (None, 600.0)
     # a seed without the runs a claim needs is left out, and the claim is "not run"
     folder = write_world(str(tmp_path / "w"), good=True, seeds=(0,))
-    rows, curves = report.load([folder])
+    rows, curves, _ = report.load([folder])
     rows = [r for r in rows if not (r["exp"] == "pai" and r["arm"] == "synflow")]
     assert report.judge(next(c for c in report.CLAIMS if c.name == "pai_no_speedup"), rows, curves).verdict == "not run"
 
 
 def test_an_extended_base_replaces_the_shorter_one_in_the_claims(tmp_path):
-    rows, _ = report.load([write_world(str(tmp_path), good=True, seeds=(0,))])
+    rows, _, _ = report.load([write_world(str(tmp_path), good=True, seeds=(0,))])
     claim = next(c for c in report.CLAIMS if c.name == "add_transformer_ticket_early")
     short = [dict(r, steps=r["steps"], t_gen=None if r["arm"] == "base" else r["t_gen"]) for r in rows]
     assert report.judge(claim, short, {}).verdict == "inconclusive"  # the 50k base never generalized
@@ -806,7 +825,7 @@ def test_fourier_and_jaccard_write_their_analysis(tmp_path):
     fourier = [r for r in rows if r["exp"] == "fourier"]
     assert {r["arm"] for r in fourier} == {"base", "ticket"}
     assert {int(r["step"]) for r in fourier} == {0, 20, 40, 60}
-    assert {r["metric"] for r in fourier} == set(grok.FOURIER_METRICS) | {"test_acc"}
+    assert {r["metric"] for r in fourier} == set(grok.FOURIER_METRICS) | {"test_acc", "entropy_flat"}
     summary = {r["arm"]: r for r in read_csv(os.path.join(out, "summary.csv")) if r["exp"] == "fourier"}
     ckpt = torch.load(os.path.join(out, summary["ticket"]["run"], "ckpt", "step_000040.pt"))
     mask = torch.load(os.path.join(out, summary["ticket"]["run"], "mask.pt"))
