@@ -22,8 +22,8 @@ from the paper's figures), `variant` (the authors' code's setting where it diffe
 `diagnostic` (a measurement that may explain a gap; its "claim" is the hypothesis tested).
 
 RESULTS.md and README.md hold blocks between `<!-- report:WHAT -->` and `<!-- /report -->`, where WHAT
-is `verdicts`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]` or
-`popup`; --write fills them from results/, the prose around them is written by hand.
+is `verdicts`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]`, `popup`
+or `fourier`; --write fills them from results/, the prose around them is written by hand.
 """
 import argparse
 import csv
@@ -642,7 +642,7 @@ def judge(claim, rows, curves, analysis=None):
 
 def judge_all(outs):
     rows, curves, analysis = load(outs)
-    return [judge(c, rows, curves, analysis) for c in CLAIMS], rows, curves
+    return [judge(c, rows, curves, analysis) for c in CLAIMS], rows, curves, analysis
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -723,17 +723,45 @@ def block_popup(rows, curves):
     return md_table(["arm", "seeds"] + [f"step {s:,} (paper)" for s in POPUP_STEPS], lines)
 
 
+FOURIER_STEPS = (0, 2000, 4000, 10000, 14000, 20000, 30000, 50000)
+PAPER_FOURIER = {("base", "authors_entropy_in"): {14000: 3.41, 20000: 3.29, 30000: 3.23},
+                 ("ticket", "authors_entropy_in"): {0: 3.456, 2000: 3.26}}  # read off v3 Fig. 8
+
+
+def block_fourier(rows, analysis):
+    """Mean ± std over seeds of each Fourier metric of base and ticket at FOURIER_STEPS, with the
+    values the paper's figure shows (the authors' variant) beside."""
+    mine = [r for r in rows if r["exp"] == "fourier"]
+    lines = []
+    for metric in ("entropy_in", "entropy_out", "authors_entropy_in", "authors_entropy_out"):
+        for arm in ("base", "ticket"):
+            runs = [r for r in mine if r["arm"] == arm]
+            if not runs:
+                continue
+            cells = []
+            for step in FOURIER_STEPS:
+                values = [analysis.get(("fourier", r["run"]), {}).get(metric, {}).get(step) for r in runs]
+                values = [v for v in values if v is not None]
+                text = "-" if not values else f"{statistics.mean(values):.2f}" + (
+                    f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else "")
+                paper = PAPER_FOURIER.get((arm, metric), {}).get(step)
+                cells.append(text + (f" ({paper})" if paper else ""))
+            lines.append([metric, arm, ",".join(f"{r['seed']:.0f}" for r in runs)] + cells)
+    return md_table(["metric", "arm", "seeds"] + [f"step {s:,} (paper)" for s in FOURIER_STEPS], lines)
+
+
 BLOCK = re.compile(r"(<!-- report:(.*?) -->\n)(.*?)(<!-- /report -->)", re.S)
 
 
-def fill(text, verdicts, rows, curves):
+def fill(text, verdicts, rows, curves, analysis):
     """`text` with every report block regenerated."""
     def one(m):
         what, _, option = m.group(2).strip().partition(" ")
         body = {"verdicts": lambda: block_verdicts(verdicts, option),
                 "claims": lambda: block_verdicts(verdicts, option),
                 "runs": lambda: block_runs(rows, option),
-                "popup": lambda: block_popup(rows, curves)}[what]()
+                "popup": lambda: block_popup(rows, curves),
+                "fourier": lambda: block_fourier(rows, analysis)}[what]()
         return m.group(1) + body + "\n" + m.group(4)
     return BLOCK.sub(one, text)
 
@@ -759,13 +787,13 @@ def main(argv=None):
             print(f"report.py: error: no folder {out}", file=sys.stderr)
             return 2
     if args.write or args.check:
-        verdicts, rows, curves = judge_all([os.path.join(here, "results")])
+        verdicts, rows, curves, analysis = judge_all([os.path.join(here, "results")])
         stale = []
         for name in PATHS:
             path = os.path.join(here, name)
             with open(path) as f:
                 text = f.read()
-            new = fill(text, verdicts, rows, curves)
+            new = fill(text, verdicts, rows, curves, analysis)
             if new != text:
                 stale.append(name)
                 if args.write:
@@ -780,7 +808,7 @@ def main(argv=None):
             return 0
         print(f"report.py: rewrote {', '.join(stale) or 'nothing (already up to date)'}")
         return 0
-    verdicts, _, _ = judge_all(outs)
+    verdicts = judge_all(outs)[0]
     width = max(len(v.claim.name) for v in verdicts)
     for v in verdicts:
         print(f"{v.claim.name:{width}}  {v.verdict:15} ours {v.ours()} (seeds {v.seeds()})  "

@@ -698,7 +698,7 @@ def write_world(folder, good, seeds=(0, 1)):
 
 
 def test_every_claim_holds_in_a_world_made_to_hold_it(tmp_path):
-    verdicts, _, _ = report.judge_all([write_world(str(tmp_path / "good"), good=True)])
+    verdicts = report.judge_all([write_world(str(tmp_path / "good"), good=True)])[0]
     assert {v.claim.name: v.verdict for v in verdicts} == {c.name: "reproduced" for c in report.CLAIMS}
     assert all(list(v.per_seed) == [0, 1] for v in verdicts)
 
@@ -708,7 +708,7 @@ IMPLIED_IN_BAD_WORLD = {"no_wd_any"}
 
 
 def test_every_claim_fails_in_a_world_made_to_fail_it(tmp_path):
-    verdicts, _, _ = report.judge_all([write_world(str(tmp_path / "bad"), good=False)])
+    verdicts = report.judge_all([write_world(str(tmp_path / "bad"), good=False)])[0]
     got = {v.claim.name: v.verdict for v in verdicts}
     assert got == {c.name: "reproduced" if c.name in IMPLIED_IN_BAD_WORLD else "not reproduced"
                    for c in report.CLAIMS}
@@ -761,15 +761,17 @@ def test_spearman_against_a_hand_computed_value():
 
 def test_report_blocks_are_regenerated_and_checked(tmp_path):
     folder = write_world(str(tmp_path), good=True, seeds=(0, 1))
-    verdicts, rows, curves = report.judge_all([folder])
+    verdicts, rows, curves, analysis = report.judge_all([folder])
     text = ("intro\n<!-- report:runs exp=prune_rate -->\nstale\n<!-- /report -->\nmiddle\n"
-            "<!-- report:claims pai -->\n<!-- /report -->\n<!-- report:popup -->\n<!-- /report -->\n")
-    new = report.fill(text, verdicts, rows, curves)
+            "<!-- report:claims pai -->\n<!-- /report -->\n<!-- report:popup -->\n<!-- /report -->\n"
+            "<!-- report:fourier -->\n<!-- /report -->\n")
+    new = report.fill(text, verdicts, rows, curves, analysis)
     assert new.startswith("intro\n<!-- report:runs exp=prune_rate -->\n| arm |") and "stale" not in new
     assert "| ticket | 0.9 |  | 50,000 | 0,1 | 100 / 100 | n.r. / n.r. | n.r. |" in new
     assert "`pai_no_speedup`" in new and "`prune_rate_tau`" not in new
     assert "| ep | 0,1 | 0.95 ± 0.00 (0.68) |" in new
-    assert report.fill(new, verdicts, rows, curves) == new  # regenerating a fresh file changes nothing
+    assert "| entropy_in | ticket | 0,1 | 3.00 ± 0.00 | 1.00 ± 0.00 |" in new
+    assert report.fill(new, verdicts, rows, curves, analysis) == new  # regenerating a fresh file changes nothing
 
 
 def test_committed_results_md_is_what_the_committed_csvs_give():
