@@ -126,7 +126,8 @@ def spearman(xs, ys):
 # The tests: one seed's runs -> (holds, value)
 
 def base_groks(s):
-    """Train accuracy reaches P within 1,000 steps and test accuracy reaches it at least ten times later."""
+    """Train accuracy reaches P within 1,000 steps and test accuracy reaches it at least ten times later;
+    value: the base's t_gen."""
     base = s.arm("base")
     if base["t_mem"] is None or base["t_gen"] is None:
         return False, base["t_gen"]
@@ -155,7 +156,8 @@ def ticket_before_base(arm="ticket"):
         if not grokked(s):
             return None, ticket["t_gen"]
         return sooner(t_gen(ticket), t_gen(s.arm("base"))), ticket["t_gen"]
-    test.__doc__ = f"t_gen({arm}) sooner than t_gen(base); inconclusive when the base never generalized."
+    test.__doc__ = (f"t_gen({arm}) sooner than t_gen(base); inconclusive when the base never generalized; "
+                    f"value: t_gen of {arm}.")
     return test
 
 
@@ -205,7 +207,7 @@ def rate_fails(k):
 
 
 def tau_smallest_near_07(s):
-    """The k of the smallest tau_grok (over the tickets that reach P) is within 0.1 of 0.7."""
+    """The k of the smallest tau_grok (over the tickets that reach P) is within 0.1 of 0.7; value: that k."""
     tickets = [s.arm("ticket", prune_rate=k) for k in PRUNE_RATES]
     reached = [t for t in tickets if t["tau_grok"] is not None]
     if not grokked(s) or not reached:
@@ -329,7 +331,8 @@ def tracks_source(at_step=None):
         return rho >= TRACK_RHO, rho
     when = f"at step {at_step:,} of its training" if at_step else "at the end of its training"
     test.__doc__ = (f"Spearman correlation, over the masks, between the base's test accuracy at the "
-                    f"source step and the ticket's test accuracy {when} is >= {TRACK_RHO}.")
+                    f"source step and the ticket's test accuracy {when} is >= {TRACK_RHO}; value: the "
+                    "correlation.")
     return test
 
 
@@ -404,7 +407,7 @@ class Claim:
     select: dict
     """summary rows the claim reads: exp, and optionally model, task, steps"""
     test: Callable
-    spec: str = ".0f"
+    spec: str = ",.0f"
     """format of the value"""
     kind: str = "paper"
 
@@ -624,6 +627,11 @@ class Verdict:
     def seeds(self):
         return " / ".join(self.value(v) for _, v in self.per_seed.values()) or "-"
 
+    def measure(self):
+        """What the value is, from the test's docstring ("...; value: X.")."""
+        doc = " ".join((self.claim.test.__doc__ or "").split())
+        return doc.split("value: ", 1)[1].rstrip(".") if "value: " in doc else "-"
+
     def holds_for(self):
         mark = {True: "yes", False: "no", None: "?"}
         return " ".join(f"{s}:{mark[h]}" for s, (h, _) in self.per_seed.items()) or "-"
@@ -655,15 +663,16 @@ def md_table(header, lines):
 
 def block_verdicts(verdicts, option=""):
     if option == "short":
-        return md_table(["claim", "verdict", "seeds (holds?)", "ours: mean ± std", "paper"],
-                        [[f"{v.claim.paper} ({v.claim.kind})" if v.claim.kind != "paper" else v.claim.paper,
-                          f"**{v.verdict}**", v.holds_for(), v.ours(), v.claim.paper_value]
+        return md_table(["claim", "the paper says", "verdict", "holds (seed:yes/no/?)", "ours: mean ± std",
+                         "of", "paper"],
+                        [[f"`{v.claim.name}`", v.claim.paper, f"**{v.verdict}**", v.holds_for(), v.ours(),
+                          v.measure(), v.claim.paper_value]
                          for v in verdicts if v.claim.kind == "paper"])
     chosen = [v for v in verdicts if not option or v.claim.section == option]
-    return md_table(["claim", "kind", "the paper (source)", "paper", "ours: mean ± std", "per seed",
-                     "holds (seed:yes/no/?)", "verdict"],
+    return md_table(["claim", "kind", "the paper says (source)", "verdict", "holds (seed:yes/no/?)",
+                     "ours: mean ± std", "per seed", "of", "paper"],
                     [[f"`{v.claim.name}`", v.claim.kind, f"{v.claim.paper} ({v.claim.source})",
-                      v.claim.paper_value, v.ours(), v.seeds(), v.holds_for(), f"**{v.verdict}**"]
+                      f"**{v.verdict}**", v.holds_for(), v.ours(), v.seeds(), v.measure(), v.claim.paper_value]
                      for v in chosen])
 
 
@@ -750,13 +759,16 @@ def block_fourier(rows, analysis):
     return md_table(["metric", "arm", "seeds"] + [f"step {s:,} (paper)" for s in FOURIER_STEPS], lines)
 
 
-BLOCK = re.compile(r"(<!-- report:(.*?) -->\n)(.*?)(<!-- /report -->)", re.S)
+BLOCK = re.compile(r"(<!-- report:([^\n]*?) -->\n)(.*?)(<!-- /report -->)", re.S)
+BLOCKS = ("verdicts", "claims", "runs", "popup", "fourier")
 
 
 def fill(text, verdicts, rows, curves, analysis):
     """`text` with every report block regenerated."""
     def one(m):
         what, _, option = m.group(2).strip().partition(" ")
+        if what not in BLOCKS:
+            raise ValueError(f"unknown report block {what!r}; one of {', '.join(BLOCKS)}")
         body = {"verdicts": lambda: block_verdicts(verdicts, option),
                 "claims": lambda: block_verdicts(verdicts, option),
                 "runs": lambda: block_runs(rows, option),
@@ -811,8 +823,8 @@ def main(argv=None):
     verdicts = judge_all(outs)[0]
     width = max(len(v.claim.name) for v in verdicts)
     for v in verdicts:
-        print(f"{v.claim.name:{width}}  {v.verdict:15} ours {v.ours()} (seeds {v.seeds()})  "
-              f"paper {v.claim.paper_value}  holds {v.holds_for()}  [{v.claim.kind}]")
+        print(f"{v.claim.name:{width}}  {v.verdict:15} holds {v.holds_for():20} ours {v.ours()} "
+              f"(seeds {v.seeds()}; {v.measure()})  paper {v.claim.paper_value}  [{v.claim.kind}]")
     return 0
 
 

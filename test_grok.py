@@ -717,6 +717,16 @@ def test_every_claim_fails_in_a_world_made_to_fail_it(tmp_path):
     assert report.some_rate_generalizes(0.1, 0.9)(seed) == (False, 0.2)
 
 
+def test_every_claim_says_what_it_tests_and_what_its_value_is():
+    names = [c.name for c in report.CLAIMS]
+    assert len(names) == len(set(names))
+    for claim in report.CLAIMS:
+        assert report.Verdict(claim, {}).measure() != "-", claim.name
+        assert claim.kind in ("paper", "sub", "variant", "diagnostic")
+        assert claim.command.startswith(("python grok.py", "OMP_NUM_THREADS=1 python grok.py"))
+        grok.parse_args(claim.command.split("grok.py ", 1)[1].split())  # a command grok.py accepts
+
+
 def test_verdicts_over_seeds_and_missing_runs(tmp_path):
     claim = report.CLAIMS[0]
     verdict = lambda per_seed: report.Verdict(claim, per_seed).verdict
