@@ -1,4 +1,4 @@
-"""Grokking tickets, the paper's experiments: the trainer, the measurements and the command line.
+"""Grokking tickets, the paper's experiments and the command line (the trainer is trainer.py).
 
     python grok.py --exp ticket_vs_norm                 # MLP on a+b mod 67, seed 0: base, ticket, same-L1, same-L2
     python grok.py --exp ticket --model transformer --seeds 0,1,2
@@ -16,10 +16,12 @@ theta_0 and a checkpoint every 2,000 steps (ckpt/), the resumable training state
 with each checkpoint: after Ctrl-C the same command resumes from it, bit for bit), curves.csv and
 summary.json once finished. A finished run is reused by any later experiment that needs it;
 rerunning a command replaces its rows in runs/summary.csv and runs/curves.csv, never duplicates them.
-An MLP step takes 2-2.7 ms on 2 CPU cores, so one 50,000-step run takes about two to three minutes
-(bench.py measures it).
+An experiment trains in phases, the base runs of all its seeds, then everything derived from them,
+and the runs of a phase that share a shape train as one batched model (--batch caps how many); a
+run's result is the same, bit for bit on the CPU, in a batch or alone. An MLP run-step takes 2-2.7 ms
+on 2 CPU cores, so one 50,000-step run takes about two to three minutes (bench.py measures it).
 
-Experiments (--exp), each a small function of grok.py composed from train():
+Experiments (--exp), each a small function of grok.py composed from train_many():
   base            the dense network groks
   ticket          base vs the grokking ticket (k = --prune-rate, magnitude of base's final weights)
   ticket_vs_norm  base, ticket, dense theta_0 rescaled to the ticket's L1 norm and to its L2 norm
@@ -32,339 +34,25 @@ Experiments (--exp), each a small function of grok.py composed from train():
   jaccard         distance between the base's masks 2k steps apart vs its test-accuracy jumps
 """
 import argparse
-import csv
 import dataclasses
-import fcntl
-import hashlib
-import json
 import math
 import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 import analysis
 import report
 import tasks
 import tickets
+from models import MLP, MnistMLP
 from report import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
-from models import MLP, MnistMLP, Transformer
+from trainer import (IMAGE_TASKS, MODELS, Diverged, Run, UsageError, build_model, load_checkpoint,
+                     load_data, loss_fn, read_csv, run_dir, train_many, upsert_csv, write_csv)
 
-IMAGE_TASKS = ("mnist", "fashion")
 TASKS = tuple(tasks.OPERATIONS) + IMAGE_TASKS
-MODELS = {"mlp": MLP, "transformer": Transformer}
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, exit code 2."""
-
-
-class Diverged(Exception):
-    """The loss became NaN or infinite."""
-
-
-# ---------------------------------------------------------------------------------------------------
-# What determines a run
-
-@dataclass(frozen=True)
-class Run:
-    """Every setting that determines a run's result; a hash of it names the run's folder."""
-    task: str = "add"
-    """modular operation (add, sub, mul, x2y2, x2xyy2, x3xy) or mnist / fashion"""
-    model: str = "mlp"
-    """mlp or transformer (images: the MNIST MLP)"""
-    seed: int = 0
-    """seeds the train/test split (or the 1,000 training images) and theta_0"""
-    steps: int = 50_000
-    """full-batch AdamW steps"""
-    lr: float = 1e-3
-    weight_decay: float = 1.0
-    betas: tuple = (0.9, 0.98)
-    eps: float = 1e-8
-    p: int = 67
-    """modulus of the modular task"""
-    frac_train: float = 0.4
-    """fraction of the pairs used for training"""
-    ordered: bool = False
-    """all p^2 ordered pairs instead of the unordered a <= b"""
-    n_train: int = 1000
-    """training images (image tasks)"""
-    data_dir: str = ""
-    """folder of the IDX files (image tasks)"""
-    threshold: float = 0.95
-    """P: t_mem / t_gen are the first steps with train / test accuracy >= P"""
-    arm: str = "base"
-    """base (dense, theta_0), ticket (theta_0 * m), same_l1 / same_l2 (dense, theta_0 * r_p)"""
-    prune_rate: float = 0.0
-    """k, the fraction of weights removed (tickets, and the controls matched to them)"""
-    scope: str = "global"
-    """magnitude pruning over all matrices together (global) or per matrix (layer)"""
-    pruner: str = "magnitude"
-    """how the mask was scored: magnitude (of the parent's weights at source_step), or at theta_0
-    random, snip, grasp, synflow"""
-    source_step: int = 0
-    """step of the parent's checkpoint whose magnitudes make the mask; 0 = its final step"""
-    popup_keep: float = 0.0
-    """edge-popup: learn the mask as the top popup_keep of |scores| per matrix (0 = off)"""
-    train_weights: bool = True
-    """False freezes the weights (edge-popup learns only the scores)"""
-    score_decay: float = 0.0
-    """AdamW weight decay of the edge-popup scores. 0: the paper's EP, nothing decayed; the authors'
-    code (one AdamW over every trainable tensor, -w 1) decays the scores with 1.0: a labelled variant"""
-    split_seed: int = -1
-    """seed of the train/test split when it is not the run's seed (-1): only the edge-popup leak
-    diagnostic, which reproduces the authors' re-seeded split"""
-    rewind: bool = True
-    """a ticket starts from theta_0 * m; False starts it from the parent's weights at the mask's source
-    step * m (the authors' MNIST config, reinitialize = False): a labelled diagnostic, not a ticket"""
-    parent: str = ""
-    """id of the run whose theta_0 (and weights, for a mask) this run starts from"""
-    ckpt_every: int = 2000
-
-    @property
-    def id(self):
-        digest = hashlib.sha1(json.dumps(settings(config_of(self)), sort_keys=True).encode())
-        k = f"-k{self.prune_rate:g}" if self.prune_rate else ""
-        return f"{self.task}-{self.model}-s{self.seed}-{self.arm}{k}-{digest.hexdigest()[:8]}"
-
-
-def config_of(run):
-    """The run's settings as plain JSON values (as stored in config.json, state.pt and summary.json)."""
-    return json.loads(json.dumps(dataclasses.asdict(run)))
-
-
-def settings(config):
-    """The settings of a run's config that differ from the defaults: its identity. A new option
-    with a default leaves the identity of every earlier run alone."""
-    defaults = config_of(Run())
-    return {k: v for k, v in config.items() if v != defaults.get(k)}
-
-
-def load_data(run):
-    if run.task in IMAGE_TASKS:
-        return tasks.mnist(run.data_dir or None, run.seed, run.n_train, dataset=run.task)
-    split_seed = run.seed if run.split_seed < 0 else run.split_seed
-    return tasks.modular(run.task, run.p, run.frac_train, split_seed, run.ordered)
-
-
-def build_model(run):
-    """The network at theta_0, seeded with the run's seed."""
-    if run.task in IMAGE_TASKS:
-        return MnistMLP(seed=run.seed)
-    return MODELS[run.model](p=run.p, seed=run.seed)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Training
-
-def loss_fn(out, y, image_task):
-    if image_task:
-        return F.mse_loss(out, F.one_hot(y, out.shape[1]).to(out.dtype))  # MSE on MNIST (SPEC 4)
-    # float64: in float32 the log-softmax of a confident prediction rounds to exactly 0, the
-    # gradients of the correct logit vanish while the others do not, and the loss spikes.
-    return F.cross_entropy(out.double(), y)
-
-
-@torch.no_grad()
-def adamw_step(theta, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay):
-    """One AdamW update of the flat weight vector theta, in place, with torch.optim.AdamW's arithmetic
-    (Loshchilov & Hutter):
-        theta <- theta (1 - lr wd) - lr m_hat / (sqrt(v_hat) + eps)
-        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,   m_hat = m / (1 - b1^t),   v_hat = v / (1 - b2^t)
-    A weight with value zero and gradient zero stays exactly zero: that is how masked weights stay
-    pruned. weight_decay is a number, or a vector with one entry per element of theta."""
-    b1, b2 = betas
-    theta.mul_(1 - lr * weight_decay)
-    exp_avg.lerp_(grad, 1 - b1)
-    exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-    denom = (exp_avg_sq.sqrt() / math.sqrt(1 - b2 ** step)).add_(eps)
-    theta.addcdiv_(exp_avg, denom, value=-lr / (1 - b1 ** step))
-
-
-def flatten_(params):
-    """Move the tensors `params` into one contiguous vector and return it; each becomes a view of it.
-    One optimizer update of 115k numbers costs a few kernel launches instead of a few per matrix."""
-    theta = torch.cat([p.detach().flatten() for p in params])
-    offset = 0
-    for p in params:
-        p.data = theta[offset:offset + p.numel()].view_as(p)
-        offset += p.numel()
-    return theta
-
-
-def trainable(model, run):
-    """The tensors the optimizer updates and the weight decay of each: the weights (unless frozen)
-    with the run's weight decay, and any edge-popup scores with run.score_decay."""
-    tensors = list(model.weights().values()) if run.train_weights else []
-    decay = [run.weight_decay] * len(tensors)
-    if model.popup_scores is not None:
-        tensors += list(model.popup_scores.values())
-        decay += [run.score_decay] * len(model.popup_scores)
-    if len(set(decay)) == 1:
-        return tensors, decay[0]
-    return tensors, torch.cat([torch.full((t.numel(),), d) for t, d in zip(tensors, decay)])
-
-
-def train_step(model, params, theta, exp_avg, exp_avg_sq, data, step, run, weight_decay):
-    """One full-batch step (one step is one epoch, as in the paper): loss, gradient, AdamW."""
-    loss = loss_fn(model(data.x_train), data.y_train, run.task in IMAGE_TASKS)
-    grad = torch.cat([g.flatten() for g in torch.autograd.grad(loss, params)])
-    adamw_step(theta, grad, exp_avg, exp_avg_sq, step, run.lr, run.betas, run.eps, weight_decay)
-
-
-def should_log(step, steps):
-    """Every step up to 100, every 10 to 1,000, every 100 to 10,000, then every 1,000 - never more
-    than steps/500 apart, so t_mem and t_gen are resolved to 0.2% of the run. Evaluating the test set
-    every step would cost more than training."""
-    interval = max(1, min(10 ** int(math.log10(step)) // 10 if step else 1, steps // 500))
-    return step % interval == 0 or step == steps
-
-
-@torch.no_grad()
-def evaluate(model, data, image_task):
-    """Loss and accuracy on both splits, and the L1 / L2 norms of the effective weights W * m."""
-    row = {}
-    for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
-        out = model(x)
-        row[f"{split}_loss"] = loss_fn(out, y, image_task).item()
-        row[f"{split}_acc"] = (out.argmax(1) == y).double().mean().item()
-    effective = {name: model.w(name) for name in model.weights()}
-    row["l1"], row["l2"] = tickets.norm(effective, 1), tickets.norm(effective, 2)
-    return row
-
-
-def measure(curves, threshold):
-    """t_mem / t_gen: first logged step with train / test accuracy >= P (None when never reached);
-    tau_grok = t_gen / t_mem (SPEC section 4)."""
-    t_mem = next((r["step"] for r in curves if r["train_acc"] >= threshold), None)
-    t_gen = next((r["step"] for r in curves if r["test_acc"] >= threshold), None)
-    tau = t_gen / t_mem if t_mem and t_gen is not None else None
-    first, last = curves[0], curves[-1]
-    return dict(t_mem=t_mem, t_gen=t_gen, tau_grok=tau,
-                final_train_acc=last["train_acc"], final_test_acc=last["test_acc"],
-                l1_init=first["l1"], l2_init=first["l2"], l1_final=last["l1"], l2_final=last["l2"])
-
-
-def weights_of(model):
-    """A copy of the weights by name, on the CPU (the live ones are views of the trainer's theta)."""
-    return {name: w.detach().cpu().clone() for name, w in model.weights().items()}
-
-
-def save_atomic(obj, path):
-    torch.save(obj, path + ".part")
-    os.replace(path + ".part", path)
-
-
-def load_checkpoint(path):
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many kinds for a truncated or foreign file
-        raise UsageError(f"corrupt checkpoint {path} ({type(e).__name__}); delete it to retrain") from None
-
-
-def run_dir(out, run):
-    return os.path.join(out, run.id)
-
-
-def finished(out, run):
-    """The summary of a finished run with exactly these settings in `out`, or None."""
-    path = os.path.join(run_dir(out, run), "summary.json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        summary = json.load(f)
-    if settings(summary.get("config", {})) != settings(config_of(run)):
-        raise UsageError(f"{path} was written with other settings; delete that folder to retrain")
-    return summary
-
-
-def train(run, model, data, out, device="cpu", log=print):
-    """Train `model` (its weights and masks already set) full-batch with AdamW for run.steps steps;
-    write checkpoints, curves.csv and summary.json under out/<run id>; return the summary. A finished
-    run is returned as is; an interrupted one resumes from its state.pt, bit for bit."""
-    folder = run_dir(out, run)
-    os.makedirs(os.path.join(folder, "ckpt"), exist_ok=True)
-    with open(os.path.join(folder, "lock"), "w") as lock:
-        # Another grok.py on the same --out training this run: wait for it, then reuse its result.
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return finished(out, run) or train_unlocked(run, model, data, out, device, log)
-
-
-def train_unlocked(run, model, data, out, device, log):
-    torch.use_deterministic_algorithms(True)  # index backward otherwise sums in a racy order
-    folder = run_dir(out, run)
-    config = config_of(run)
-    image_task = run.task in IMAGE_TASKS
-    model, data = model.to(device), data.to(device)
-    if model.popup_scores is not None:  # a plain dict: .to() does not move it
-        model.popup_scores = {n: t.detach().to(device).requires_grad_()
-                              for n, t in model.popup_scores.items()}
-    params, weight_decay = trainable(model, run)
-    weight_decay = weight_decay.to(device) if torch.is_tensor(weight_decay) else weight_decay
-    theta = flatten_(params)
-    exp_avg, exp_avg_sq = torch.zeros_like(theta), torch.zeros_like(theta)
-    state_path = os.path.join(folder, "state.pt")
-    start, curves = 0, []
-    if os.path.exists(state_path):
-        state = load_checkpoint(state_path)
-        if settings(state.get("config", {})) != settings(config):
-            raise UsageError(f"{state_path} belongs to other settings; delete {folder} to retrain")
-        start, curves = state["step"], state["curves"]
-        for dst, src in ((theta, state["theta"]), (exp_avg, state["exp_avg"]),
-                         (exp_avg_sq, state["exp_avg_sq"])):
-            dst.copy_(src)
-        model.set_masks(state["masks"])
-        log(f"[{run.id}] resuming at step {start}")
-    else:
-        with open(os.path.join(folder, "config.json"), "w") as f:
-            json.dump(config, f, indent=1)
-        curves.append({"step": 0, **evaluate(model, data, image_task)})
-        save_atomic(model.masks(), os.path.join(folder, "mask.pt"))
-        save_atomic(weights_of(model),
-                    os.path.join(folder, "ckpt", "step_000000.pt"))
-
-    def save_state(step):
-        save_atomic(dict(config=config, step=step, curves=curves,
-                         theta=theta.cpu(), exp_avg=exp_avg.cpu(), exp_avg_sq=exp_avg_sq.cpu(),
-                         masks={n: m.cpu() for n, m in model.masks().items()}),
-                    state_path)
-
-    t0 = last_print = time.time()
-    # Ctrl-C needs no handler: state.pt, saved with each checkpoint, is where a rerun resumes.
-    for step in range(start + 1, run.steps + 1):
-        train_step(model, params, theta, exp_avg, exp_avg_sq, data, step, run, weight_decay)
-        if should_log(step, run.steps):
-            row = {"step": step, **evaluate(model, data, image_task)}
-            curves.append(row)
-            if not math.isfinite(row["train_loss"]):
-                raise Diverged(f"[{run.id}] loss is {row['train_loss']} at step {step}: the run "
-                               "diverged; lower --lr")
-            if time.time() - last_print > 20 or step == run.steps:
-                rate = (time.time() - t0) / (step - start)
-                log(f"[{run.id}] step {step}/{run.steps}  train {row['train_acc']:.3f}  "
-                    f"test {row['test_acc']:.3f}  {rate * 1e3:.2f} ms/step  "
-                    f"eta {(run.steps - step) * rate:.0f}s")
-                last_print = time.time()
-        if step % run.ckpt_every == 0 or step == run.steps:
-            save_atomic(weights_of(model),
-                        os.path.join(folder, "ckpt", f"step_{step:06d}.pt"))
-            save_state(step)
-    summary = {"run": run.id, "config": config, **measure(curves, run.threshold),
-               "seconds": round(time.time() - t0, 1)}
-    write_csv(os.path.join(folder, "curves.csv"), curves, list(curves[0]))
-    with open(os.path.join(folder, "summary.json.part"), "w") as f:
-        json.dump(summary, f, indent=1)
-    os.replace(os.path.join(folder, "summary.json.part"), os.path.join(folder, "summary.json"))
-    os.remove(state_path)
-    return summary
-
-
-# ---------------------------------------------------------------------------------------------------
-# Results as CSV
 
 SUMMARY_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "lr", "steps",
                    "threshold", "t_mem", "t_gen", "tau_grok", "final_train_acc", "final_test_acc",
@@ -374,37 +62,8 @@ CURVE_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_de
                  "train_loss", "test_loss", "train_acc", "test_acc", "l1", "l2"]
 
 
-def fmt(value):
-    if value is None:
-        return ""
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
-def write_csv(path, rows, columns):
-    with open(path + ".part", "w", newline="") as f:
-        writer = csv.DictWriter(f, columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({k: fmt(v) for k, v in row.items()} for row in rows)
-    os.replace(path + ".part", path)
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def upsert_csv(path, rows, columns, key=("exp", "run")):
-    """Write `rows` into the CSV at `path`, replacing earlier rows with the same key: a rerun updates
-    its rows, never duplicates them, and leaves the other experiments' rows alone."""
-    new_keys = {tuple(str(r[k]) for k in key) for r in rows}
-    with open(path + ".lock", "w") as lock:
-        # several grok.py sharing one --out (run_all.sh --list | parallel) must not lose rows
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        kept = []
-        if os.path.exists(path):
-            kept = [r for r in read_csv(path) if tuple(r[k] for k in key) not in new_keys]
-        write_csv(path, kept + rows, columns)
-
+# ---------------------------------------------------------------------------------------------------
+# Results as CSV
 
 def record(exp, out, run, summary, **extra):
     """The run's summary row (and its curves) in out/summary.csv and out/curves.csv."""
@@ -418,7 +77,39 @@ def record(exp, out, run, summary, **extra):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Experiments: small functions composed from train()
+# Experiments: small functions composed from train_many()
+#
+# An experiment trains in phases: the dense base runs of every seed (one batch), then every run that
+# derives from them, tickets and controls of every seed (one batch; trainer.train_many splits it by
+# shape). Rows come back grouped by seed.
+
+@dataclasses.dataclass
+class Job:
+    """A run to train: its settings, its network at the start (weights and mask set), its data, and
+    the extra summary columns to record."""
+    run: Run
+    model: torch.nn.Module
+    data: tasks.Data
+    extra: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Base:
+    """A finished base run: its settings, summary row and data."""
+    run: Run
+    row: dict
+    data: tasks.Data
+
+
+def train_jobs(exp, args, jobs):
+    """Train `jobs` (as batches, at most --batch runs in each) and record them; their rows."""
+    summaries = train_many([(j.run, j.model, j.data) for j in jobs], args.out, args.device, args.batch)
+    return [record(exp, args.out, j.run, s, **j.extra) for j, s in zip(jobs, summaries)]
+
+
+def by_seed(rows):
+    return sorted(rows, key=lambda r: r["seed"])  # stable: each seed's rows keep their order
+
 
 def base_run(args, seed, **changes):
     """The dense base run of the command line's settings, with `changes`."""
@@ -445,12 +136,16 @@ def start_from(run, weights, masks=None):
     return model
 
 
-def train_base(exp, args, seed, **changes):
-    """The dense base run of `seed` (trained, or reused when finished): its Run, row and data."""
-    base = base_run(args, seed, **changes)
-    data = load_data(base)
-    row = record(exp, args.out, base, train(base, build_model(base), data, args.out, args.device))
-    return base, row, data
+def train_bases(exp, args, arms=({},)):
+    """The dense base run of every seed (and of every variant in `arms`, each a dict of Run changes),
+    trained as one batch or reused when finished."""
+    runs = [base_run(args, seed, **changes) for seed in args.seeds for changes in arms]
+    data = {}
+    for run in runs:  # the runs of one seed share its split
+        key = (run.seed, run.frac_train)
+        data[key] = data.get(key) or load_data(run)
+    jobs = [Job(run, build_model(run), data[run.seed, run.frac_train]) for run in runs]
+    return [Base(j.run, row, j.data) for j, row in zip(jobs, train_jobs(exp, args, jobs))]
 
 
 def derived(base, arm, **changes):
@@ -491,13 +186,14 @@ def ticket_run(args, base, arm="ticket", **changes):
     return derived(base, arm, scope=args.scope, **changes)
 
 
-def train_ticket(exp, args, base, data, run, note="", mask=None, **extra):
-    """Train the ticket `run` (theta_0 * m, m fixed) and record it (with `extra` columns)."""
-    mask = mask if mask is not None else mask_for(args.out, base, run, data)
-    source = (run.source_step or base.steps) if run.pruner == "magnitude" else 0
-    start = checkpoint(args.out, base, 0 if run.rewind else source)
-    summary = train(run, start_from(run, start, mask), data, args.out, args.device)
-    return record(exp, args.out, run, summary, pruner=run.pruner, source_step=source, note=note, **extra)
+def ticket_job(args, base, run, note="", mask=None, **extra):
+    """The ticket `run` of `base` (theta_0 * m, m fixed; with run.rewind False the base's weights at
+    the mask's source step * m), to be recorded with `extra` columns."""
+    mask = mask if mask is not None else mask_for(args.out, base.run, run, base.data)
+    source = (run.source_step or base.run.steps) if run.pruner == "magnitude" else 0
+    start = checkpoint(args.out, base.run, 0 if run.rewind else source)
+    return Job(run, start_from(run, start, mask), base.data,
+               dict(pruner=run.pruner, source_step=source, note=note, **extra))
 
 
 def grokking_note(base_row, seed):
@@ -512,17 +208,14 @@ def grokking_note(base_row, seed):
 
 def exp_base(args):
     """The dense network groks: t_mem early, t_gen late."""
-    return [train_base("base", args, seed)[1] for seed in args.seeds]
+    return [b.row for b in train_bases("base", args)]
 
 
 def exp_ticket(args):
     """Base against the grokking ticket (magnitude mask of base's final weights, rewound to theta_0)."""
-    rows = []
-    for seed in args.seeds:
-        base, row, data = train_base("ticket", args, seed)
-        rows += [row, train_ticket("ticket", args, base, data, ticket_run(args, base),
-                                   note=grokking_note(row, seed))]
-    return rows
+    bases = train_bases("ticket", args)
+    jobs = [ticket_job(args, b, ticket_run(args, b.run), grokking_note(b.row, b.run.seed)) for b in bases]
+    return by_seed([b.row for b in bases] + train_jobs("ticket", args, jobs))
 
 
 NOT_REWOUND = ("authors' variant (config_pruning_mnist.py, reinitialize = False): the base's final "
@@ -531,36 +224,29 @@ NOT_REWOUND = ("authors' variant (config_pruning_mnist.py, reinitialize = False)
 
 def exp_ticket_vs_norm(args):
     """Base, the ticket, and the dense theta_0 rescaled to the ticket's L1 and L2 norms."""
-    rows = []
-    for seed in args.seeds:
-        base, row, data = train_base("ticket_vs_norm", args, seed)
-        note, ticket = grokking_note(row, seed), ticket_run(args, base)
-        mask = mask_for(args.out, base, ticket, data)
-        rows += [row, train_ticket("ticket_vs_norm", args, base, data, ticket, note, mask)]
-        if base.task in IMAGE_TASKS:  # the authors' MNIST "ticket" is not rewound: shown beside ours
-            rows.append(train_ticket("ticket_vs_norm", args, base, data,
-                                     ticket_run(args, base, arm="ticket_trained", rewind=False),
-                                     NOT_REWOUND + (f"; {note}" if note else ""), mask))
-        theta0 = checkpoint(args.out, base, 0)
+    bases, jobs = train_bases("ticket_vs_norm", args), []
+    for b in bases:
+        note, ticket = grokking_note(b.row, b.run.seed), ticket_run(args, b.run)
+        mask = mask_for(args.out, b.run, ticket, b.data)
+        jobs.append(ticket_job(args, b, ticket, note, mask))
+        if b.run.task in IMAGE_TASKS:  # the authors' MNIST "ticket" is not rewound: shown beside ours
+            jobs.append(ticket_job(args, b, ticket_run(args, b.run, arm="ticket_trained", rewind=False),
+                                   NOT_REWOUND + (f"; {note}" if note else ""), mask))
+        theta0 = checkpoint(args.out, b.run, 0)
         for p in (1, 2):
-            run = derived(base, f"same_l{p}", prune_rate=args.prune_rate, scope=args.scope)
+            run = derived(b.run, f"same_l{p}", prune_rate=args.prune_rate, scope=args.scope)
             r = tickets.norm_matched_scale(theta0, mask, p)
-            model = start_from(run, {name: w * r for name, w in theta0.items()})
-            summary = train(run, model, data, args.out, args.device)
-            rows.append(record("ticket_vs_norm", args.out, run, summary, note=note))
-    return rows
+            jobs.append(Job(run, start_from(run, {name: w * r for name, w in theta0.items()}), b.data,
+                            dict(note=note)))
+    return by_seed([b.row for b in bases] + train_jobs("ticket_vs_norm", args, jobs))
 
 
 def exp_prune_rate(args):
     """Grokking tickets at every pruning rate k in --prune-rates, against base."""
-    rows = []
-    for seed in args.seeds:
-        base, row, data = train_base("prune_rate", args, seed)
-        note = grokking_note(row, seed)
-        rows += [row] + [train_ticket("prune_rate", args, base, data,
-                                      ticket_run(args, base, prune_rate=k), note)
-                         for k in args.prune_rates]
-    return rows
+    bases = train_bases("prune_rate", args)
+    jobs = [ticket_job(args, b, ticket_run(args, b.run, prune_rate=k), grokking_note(b.row, b.run.seed))
+            for b in bases for k in args.prune_rates]
+    return by_seed([b.row for b in bases] + train_jobs("prune_rate", args, jobs))
 
 
 def exp_no_wd(args):
@@ -568,15 +254,11 @@ def exp_no_wd(args):
     base with weight decay and base without it. The mask comes from the base with weight decay."""
     rates = args.prune_rates if args.prune_rates_given else sorted(
         set(args.prune_rates) | {round(0.80 + i / 100, 2) for i in range(10)})
-    rows = []
-    for seed in args.seeds:
-        base, row, data = train_base("no_wd", args, seed)
-        note = grokking_note(row, seed)
-        rows += [row, train_base("no_wd", args, seed, arm="base_no_wd", weight_decay=0.0)[1]]
-        rows += [train_ticket("no_wd", args, base, data,
-                              ticket_run(args, base, prune_rate=k, weight_decay=0.0), note)
-                 for k in rates]
-    return rows
+    bases = train_bases("no_wd", args, arms=({}, dict(arm="base_no_wd", weight_decay=0.0)))
+    jobs = [ticket_job(args, b, ticket_run(args, b.run, prune_rate=k, weight_decay=0.0),
+                       grokking_note(b.row, b.run.seed))
+            for b in bases if b.run.arm == "base" for k in rates]
+    return by_seed([b.row for b in bases] + train_jobs("no_wd", args, jobs))
 
 
 PHASE_LAST_STEP = 30_000  # the paper's phase tickets: masks from steps 2k, 4k, ..., 30k
@@ -586,29 +268,24 @@ def exp_phase_tickets(args):
     """Tickets whose mask comes from the base's checkpoint at step s = 2k, 4k, ..., 30k (memorization,
     transition, generalization), rewound to theta_0, against base. source_test_acc is the base's
     test accuracy at step s."""
-    rows = []
-    for seed in args.seeds:
-        base, row, data = train_base("phase_tickets", args, seed)
-        test_acc = {int(r["step"]): float(r["test_acc"])
-                    for r in read_csv(os.path.join(run_dir(args.out, base), "curves.csv"))}
-        rows.append(row)
-        rows += [train_ticket("phase_tickets", args, base, data, ticket_run(args, base, source_step=s),
-                              source_test_acc=test_acc.get(s))
-                 for s in range(base.ckpt_every, min(base.steps, PHASE_LAST_STEP) + 1, base.ckpt_every)]
-    return rows
+    bases, jobs = train_bases("phase_tickets", args), []
+    for b in bases:
+        test_acc = test_acc_at(args.out, b.run)
+        jobs += [ticket_job(args, b, ticket_run(args, b.run, source_step=s), source_test_acc=test_acc.get(s))
+                 for s in range(b.run.ckpt_every, min(b.run.steps, PHASE_LAST_STEP) + 1, b.run.ckpt_every)]
+    return by_seed([b.row for b in bases] + train_jobs("phase_tickets", args, jobs))
 
 
 def exp_pai(args):
     """Pruning at initialization (Random, SNIP, GraSP, SynFlow masks at theta_0, k = --prune-rate)
     against the grokking ticket and base."""
-    rows = []
-    for seed in args.seeds:
-        base, row, data = train_base("pai", args, seed)
+    bases, jobs = train_bases("pai", args), []
+    for b in bases:
         # the transition-ticket note concerns the magnitude ticket only: PaI masks never see the base
-        rows += [row, train_ticket("pai", args, base, data, ticket_run(args, base), grokking_note(row, seed))]
-        rows += [train_ticket("pai", args, base, data, ticket_run(args, base, arm=pruner, pruner=pruner))
+        jobs.append(ticket_job(args, b, ticket_run(args, b.run), grokking_note(b.row, b.run.seed)))
+        jobs += [ticket_job(args, b, ticket_run(args, b.run, arm=pruner, pruner=pruner))
                  for pruner in ("random", "snip", "grasp", "synflow")]
-    return rows
+    return by_seed([b.row for b in bases] + train_jobs("pai", args, jobs))
 
 
 SCORES_DECAYED = "authors' variant: scores decayed (AdamW weight decay 1 on every trainable tensor)"
@@ -632,7 +309,6 @@ def leaked(data, other):
     return sum(tuple(x) in train for x in other.x_test.tolist()) / len(other.x_test)
 
 
-
 def exp_edge_popup(args):
     """From a memorizing checkpoint theta_mem (dense, 50% split, lr 1e-3, step 1,000: checked to be
     memorizing), three arms at lr 1e-2 for 2,000 steps: WD (train the weights, weight decay 1), EP
@@ -640,21 +316,21 @@ def exp_edge_popup(args):
     authors' variants: EP and EP+WD with the scores decayed, and EP on a re-seeded split that leaks
     theta_mem's training pairs into the test set (POPUP_ARMS)."""
     steps = args.steps_given or 2000
-    rows = []
-    for seed in args.seeds:
-        mem, row, data = train_base("edge_popup", args, seed, arm="mem", steps=steps // 2,
-                                    frac_train=0.5, lr=1e-3, weight_decay=1.0)
+    mems = train_bases("edge_popup", args, arms=(dict(arm="mem", steps=steps // 2, frac_train=0.5, lr=1e-3,
+                                                      weight_decay=1.0),))
+    jobs = []
+    for mem in mems:
+        row = mem.row
         if row["final_train_acc"] < 1.0 or row["final_test_acc"] > 0.5:
-            raise UsageError(f"theta_mem (step {mem.steps}) is not memorizing: train acc "
+            raise UsageError(f"theta_mem (step {mem.run.steps}) is not memorizing: train acc "
                              f"{row['final_train_acc']:.3f}, test acc {row['final_test_acc']:.3f}")
-        theta_mem = checkpoint(args.out, mem, mem.steps)
-        rows.append(row)
+        theta_mem, seed = checkpoint(args.out, mem.run, mem.run.steps), mem.run.seed
         for arm, keep, train_weights, changes, note in POPUP_ARMS:
-            run = derived(mem, arm, steps=steps, lr=1e-2, popup_keep=keep, train_weights=train_weights,
+            run = derived(mem.run, arm, steps=steps, lr=1e-2, popup_keep=keep, train_weights=train_weights,
                           **{k: v(seed) if callable(v) else v for k, v in changes.items()})
-            arm_data = data if run.split_seed < 0 else load_data(run)
+            data = mem.data if run.split_seed < 0 else load_data(run)
             if run.split_seed >= 0:
-                note = note.format(split_seed=run.split_seed, leak=leaked(data, arm_data))
+                note = note.format(split_seed=run.split_seed, leak=leaked(mem.data, data))
             model = start_from(run, theta_mem)
             if keep:
                 g = torch.Generator().manual_seed(seed)
@@ -662,12 +338,13 @@ def exp_edge_popup(args):
                 model.popup_scores = {n: (torch.rand(w.shape, generator=g) * 2 - 1) / math.sqrt(w.shape[1])
                                       for n, w in model.weights().items()}
                 model.popup_keep = keep
-            summary = train(run, model, arm_data, args.out, args.device)
-            curves = read_csv(os.path.join(run_dir(args.out, run), "curves.csv"))
-            at = {f"acc_{s}": next((float(r["test_acc"]) for r in curves if int(r["step"]) == s), None)
-                  for s in POPUP_STEPS}
-            rows.append({**record("edge_popup", args.out, run, summary, note=note), **at})
-    return rows
+            jobs.append(Job(run, model, data, dict(note=note)))
+    rows = train_jobs("edge_popup", args, jobs)
+    for row in rows:
+        curves = read_csv(os.path.join(args.out, row["run"], "curves.csv"))
+        row.update({f"acc_{s}": next((float(r["test_acc"]) for r in curves if int(r["step"]) == s), None)
+                    for s in POPUP_STEPS})
+    return by_seed([m.row for m in mems] + rows)
 
 
 ANALYSIS_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "run", "step", "metric", "value"]
@@ -703,26 +380,24 @@ def exp_fourier(args):
     """Fourier entropy of the hidden neurons (analysis.fourier_entropy) of base and ticket at every
     checkpoint: v3 says the ticket's neurons are periodic by ~2k steps, the base's only by ~30k."""
     needs_modular_mlp(args)
-    rows = []
-    for seed in args.seeds:
-        base, row, data = train_base("fourier", args, seed)
-        ticket = ticket_run(args, base)
-        rows += [row, train_ticket("fourier", args, base, data, ticket, grokking_note(row, seed))]
-        for run in (base, ticket):
-            masks = load_checkpoint(os.path.join(run_dir(args.out, run), "mask.pt"))
-            acc = test_acc_at(args.out, run)
-            found = [dict(step=0, metric="entropy_flat", value=math.log(run.p // 2))]  # a flat spectrum's
-            for step in checkpoint_steps(run):
-                neurons = analysis.neuron_rows(checkpoint(args.out, run, step), masks)
-                found += [dict(step=step, metric=m, value=analysis.fourier_entropy(neurons[side], authors))
-                          for m, (side, authors) in FOURIER_METRICS.items()]
-                found.append(dict(step=step, metric="test_acc", value=acc.get(step)))
-            record_analysis("fourier", args.out, run, found)
-            by = lambda metric: {r["step"]: r["value"] for r in found if r["metric"] == metric}
-            h, test = by("entropy_in"), by("test_acc")
-            print(f"seed {seed} {run.arm:7} Fourier entropy of the neurons' input weights (test acc) at step: "
-                  + ", ".join(f"{s:,} {h[s]:.2f} ({test[s]:.2f})" for s in sorted(h)
-                              if s in (0, 2000, 4000, 10000, 20000, 30000) or s == run.steps))
+    bases = train_bases("fourier", args)
+    jobs = [ticket_job(args, b, ticket_run(args, b.run), grokking_note(b.row, b.run.seed)) for b in bases]
+    rows = by_seed([b.row for b in bases] + train_jobs("fourier", args, jobs))
+    for run in [b.run for b in bases] + [j.run for j in jobs]:
+        masks = load_checkpoint(os.path.join(run_dir(args.out, run), "mask.pt"))
+        acc = test_acc_at(args.out, run)
+        found = [dict(step=0, metric="entropy_flat", value=math.log(run.p // 2))]  # a flat spectrum's
+        for step in checkpoint_steps(run):
+            neurons = analysis.neuron_rows(checkpoint(args.out, run, step), masks)
+            found += [dict(step=step, metric=m, value=analysis.fourier_entropy(neurons[side], authors))
+                      for m, (side, authors) in FOURIER_METRICS.items()]
+            found.append(dict(step=step, metric="test_acc", value=acc.get(step)))
+        record_analysis("fourier", args.out, run, found)
+        by = lambda metric: {r["step"]: r["value"] for r in found if r["metric"] == metric}
+        h, test = by("entropy_in"), by("test_acc")
+        print(f"seed {run.seed} {run.arm:7} Fourier entropy of the neurons' input weights (test acc) at step: "
+              + ", ".join(f"{s:,} {h[s]:.2f} ({test[s]:.2f})" for s in sorted(h)
+                          if s in (0, 2000, 4000, 10000, 20000, 30000) or s == run.steps))
     return rows
 
 
@@ -730,25 +405,23 @@ def exp_jaccard(args):
     """Jaccard distance between the base's k = --prune-rate magnitude masks at checkpoints t and
     t + --ckpt-every, against the change in test accuracy over the same steps (v3 Fig. 7: the largest
     distance coincides with the largest jump in test accuracy)."""
-    rows = []
-    for seed in args.seeds:
-        base, row, data = train_base("jaccard", args, seed)
-        rows.append(row)
-        acc, found = test_acc_at(args.out, base), []
-        steps = checkpoint_steps(base)
-        masks = {s: analysis.magnitude_mask(checkpoint(args.out, base, s), args.prune_rate) for s in steps}
+    bases = train_bases("jaccard", args)
+    for b in bases:
+        acc, found = test_acc_at(args.out, b.run), []
+        steps = checkpoint_steps(b.run)
+        masks = {s: analysis.magnitude_mask(checkpoint(args.out, b.run, s), args.prune_rate) for s in steps}
         for t0, t1 in zip(steps, steps[1:]):
             distance = analysis.jaccard_distance(masks[t0], masks[t1])
             found += [dict(step=t1, metric=f"jaccard_{name}", value=d) for name, d in distance.items()]
             found.append(dict(step=t1, metric="d_test_acc", value=acc[t1] - acc[t0]))
-        record_analysis("jaccard", args.out, base, found)
+        record_analysis("jaccard", args.out, b.run, found)
         by = lambda metric: {r["step"]: r["value"] for r in found if r["metric"] == metric}
         distance, jump = by("jaccard_all"), by("d_test_acc")
-        print(f"seed {seed}: largest mask distance {max(distance.values()):.3f} over the {base.ckpt_every:,} "
-              f"steps ending at {max(distance, key=distance.get):,}, largest test-accuracy jump "
-              f"{max(jump.values()):+.3f} ending at {max(jump, key=jump.get):,}; Pearson r = "
-              f"{report.pearson(list(distance.values()), list(jump.values())):.2f}")
-    return rows
+        print(f"seed {b.run.seed}: largest mask distance {max(distance.values()):.3f} over the "
+              f"{b.run.ckpt_every:,} steps ending at {max(distance, key=distance.get):,}, largest "
+              f"test-accuracy jump {max(jump.values()):+.3f} ending at {max(jump, key=jump.get):,}; "
+              f"Pearson r = {report.pearson(list(distance.values()), list(jump.values())):.2f}")
+    return [b.row for b in bases]
 
 
 EXPERIMENTS = {"base": exp_base, "ticket": exp_ticket, "ticket_vs_norm": exp_ticket_vs_norm,
@@ -831,6 +504,9 @@ def parse_args(argv):
     ap.add_argument("--out", default="runs", help="results folder (default runs/)")
     ap.add_argument("--ckpt-every", type=int, default=2000, help="checkpoint interval (2,000 steps)")
     ap.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    ap.add_argument("--batch", type=int, default=0, help="at most this many runs trained as one batched "
+                    "model (default 0: every run of an experiment's phase that can share one; 1: one "
+                    "run at a time). A run's result does not depend on it")
     args = ap.parse_args(argv)
 
     image = args.task in IMAGE_TASKS
@@ -867,7 +543,8 @@ def parse_args(argv):
               (args.weight_decay >= 0, "--weight-decay must be non-negative"),
               (0 < args.threshold <= 1, "--threshold must be in (0, 1]"),
               (args.n_train > 0, "--n-train must be positive"),
-              (args.ckpt_every > 0, "--ckpt-every must be positive")]
+              (args.ckpt_every > 0, "--ckpt-every must be positive"),
+              (args.batch >= 0, "--batch must be 0 (no cap) or positive")]
     for ok, message in checks:
         if not ok:
             raise UsageError(f"{message}")

@@ -88,6 +88,20 @@ class MLP(Masked):
         return h @ (W_U @ W_out).T                             # (n, p)
 
 
+    @staticmethod
+    def forward_batch(W, x):
+        """`forward` for R runs at once: W[name] is (R, *shape) effective weights, x (R, n, 2) tokens;
+        returns (R, n, p). The (p, d_hidden) tables of all runs are one (R p, d_hidden) table, so one
+        gather serves every run (token ids offset by r p)."""
+        R, n, _ = x.shape
+        p = W["W_E"].shape[2]
+        A = W["W_E"].transpose(1, 2) @ W["W_in"].transpose(1, 2)           # (R, p, d_hidden)
+        table = A.reshape(R * p, -1)
+        ids = x + (torch.arange(R, device=x.device) * p).view(R, 1, 1)      # row of token t of run r
+        h = F.relu(table.index_select(0, ids[:, :, 0].flatten()) + table.index_select(0, ids[:, :, 1].flatten()))
+        return h.view(R, n, -1) @ (W["W_U"] @ W["W_out"]).transpose(1, 2)  # (R, n, p)
+
+
 class Transformer(Masked):
     """One block, causal single-head attention and a ReLU MLP, residual connections, input [a, b],
     no positional embedding, logits read at the last position (SPEC section 3):
@@ -137,6 +151,30 @@ class Transformer(Masked):
         return logits + F.relu(pre) @ (W_U @ W_out).T
 
 
+    @staticmethod
+    def forward_batch(W, x):
+        """`forward` for R runs at once: W[name] is (R, *shape) effective weights, x (R, n, 2) tokens;
+        returns (R, n, p). Tables of all runs are stacked into one, gathered with ids offset per run."""
+        R, n, _ = x.shape
+        p, d = W["W_E"].shape[2], W["W_E"].shape[1]
+        T_ = lambda t: t.transpose(1, 2)
+        a, b = x[:, :, 0], x[:, :, 1]
+        S = T_(W["W_Q"] @ W["W_E"]) @ (W["W_K"] @ W["W_E"]) / math.sqrt(d)  # (R, p, p)
+        OV = W["W_O"] @ (W["W_V"] @ W["W_E"])                                 # (R, d, p)
+        T = T_(torch.cat([W["W_E"], OV], dim=2)) @ T_(torch.cat([W["W_in"], W["W_U"]], dim=1))  # (R, 2p, .)
+        run = torch.arange(R, device=x.device).view(R, 1)
+        scores = S.reshape(R * p * p)
+        att = torch.softmax(torch.stack([scores[(run * p * p + b * p + a).flatten()],
+                                         scores[(run * p * p + b * p + b).flatten()]], dim=1), dim=1)
+        rows = T.reshape(R * 2 * p, -1).index_select
+        base = (run * 2 * p).expand(R, n)
+        z = (rows(0, (base + b).flatten()) + att[:, :1] * rows(0, (base + p + a).flatten())
+             + att[:, 1:] * rows(0, (base + p + b).flatten()))
+        pre, logits = z.split([W["W_in"].shape[1], p], dim=1)
+        out = logits.view(R, n, p) + F.relu(pre).view(R, n, -1) @ T_(W["W_U"] @ W["W_out"])
+        return out
+
+
 class MnistMLP(Masked):
     """784 -> 200 -> 200 -> 10, ReLU, no biases, kappa = 8: the large initialisation that makes MNIST
     grok (SPEC section 3). Nothing to regroup: `forward` is `direct`."""
@@ -153,3 +191,10 @@ class MnistMLP(Masked):
         return F.relu(F.relu(x @ W_1.T) @ W_2.T) @ W_3.T
 
     forward = direct
+
+    @staticmethod
+    def forward_batch(W, x):
+        """`forward` for R runs, one run at a time: these matrices are large enough to keep any device
+        busy, and a batched matrix product would round differently from the single run's (measured)."""
+        return torch.stack([F.relu(F.relu(x[r] @ W["W_1"][r].T) @ W["W_2"][r].T) @ W["W_3"][r].T
+                            for r in range(x.shape[0])])

@@ -15,6 +15,7 @@ import torch.nn.utils.prune as prune
 
 import grok
 import tasks
+import trainer
 import tickets
 from models import MLP, Masked, MnistMLP, Transformer
 
@@ -198,29 +199,28 @@ def test_adamw_matches_torch():
     ours = [torch.randn(s, generator=g) for s in shapes]
     ref = [torch.nn.Parameter(w.clone()) for w in ours]
     opt = torch.optim.AdamW(ref, lr=1e-2, betas=(0.9, 0.98), eps=1e-8, weight_decay=1.0, foreach=False)
-    theta = grok.flatten_(ours)
+    theta = torch.cat([w.flatten() for w in ours])
     m, v = torch.zeros_like(theta), torch.zeros_like(theta)
     for step in range(1, 21):
         grads = [torch.randn(s, generator=g) for s in shapes]
         for p, gr in zip(ref, grads):
             p.grad = gr.clone()
         opt.step()
-        grok.adamw_step(theta, torch.cat([gr.flatten() for gr in grads]), m, v, step, 1e-2,
-                        (0.9, 0.98), 1e-8, 1.0)
-    for a, b in zip(ours, ref):
-        torch.testing.assert_close(a, b.detach(), rtol=1e-6, atol=1e-7)
+        trainer.adamw_step(theta, torch.cat([gr.flatten() for gr in grads]), m, v, step, 1e-2,
+                           (0.9, 0.98), 1e-8, 1 - 1e-2 * 1.0)
+    torch.testing.assert_close(theta, torch.cat([p.detach().flatten() for p in ref]), rtol=1e-6, atol=1e-7)
 
 
 def test_log_schedule_resolves_t_gen_to_one_percent():
     for steps in (50_000, 100_000, 300):
-        logged = [s for s in range(1, steps + 1) if grok.should_log(s, steps)]
+        logged = [s for s in range(1, steps + 1) if trainer.should_log(s, steps)]
         assert logged[-1] == steps and all(s in logged for s in range(1, min(100, steps)))
         assert max(b - a for a, b in zip(logged, logged[1:])) <= max(1, steps // 100)
 
 
 def test_measure_reports_never_reached_as_none():
     rows = [dict(step=s, train_acc=min(1, s / 10), test_acc=0.5, l1=1.0, l2=1.0) for s in range(20)]
-    m = grok.measure(rows, 0.95)
+    m = trainer.measure(rows, 0.95)
     assert m["t_mem"] == 10 and m["t_gen"] is None and m["tau_grok"] is None
 
 
@@ -335,7 +335,7 @@ def test_every_experiment_runs_end_to_end(tmp_path, exp):
     argv += TINY_EXP.get(exp, TINY)
     assert run_cli(argv) == 0
     rows = read_csv(os.path.join(out, "summary.csv"))
-    assert [r["arm"] for r in rows] == ARMS[exp] * 2
+    assert [r["arm"] for r in sorted(rows, key=lambda r: r["seed"])] == ARMS[exp] * 2
     for column in ("exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "steps", "t_mem",
                    "t_gen", "tau_grok", "final_train_acc", "final_test_acc", "l1_init", "l2_init"):
         assert column in rows[0]
@@ -389,7 +389,7 @@ def test_runs_are_bit_reproducible(tmp_path):
 
 def interrupted(monkeypatch, step, argv):
     """Run grok.py with argv, pressing Ctrl-C (KeyboardInterrupt) during training step `step`."""
-    calls, original = [0], grok.adamw_step
+    calls, original = [0], trainer.adamw_step
 
     def adamw_step(*args, **kwargs):
         calls[0] += 1
@@ -398,7 +398,7 @@ def interrupted(monkeypatch, step, argv):
         return original(*args, **kwargs)
 
     with monkeypatch.context() as m:
-        m.setattr(grok, "adamw_step", adamw_step)
+        m.setattr(trainer, "adamw_step", adamw_step)
         return run_cli(argv)
 
 
@@ -485,7 +485,7 @@ def test_mismatched_run_folder_exits_2(tmp_path, capsys):
 
 
 def test_diverging_run_stops_with_a_message(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(grok, "loss_fn", lambda out, y, image: (out * float("nan")).sum())
+    monkeypatch.setattr(trainer, "loss_fn", lambda out, y, image: (out * float("nan")).sum())
     assert run_cli(["--exp", "base", "--out", str(tmp_path)] + TINY) == 1
     assert "diverged" in capsys.readouterr().err
 
@@ -519,15 +519,15 @@ def test_score_decay_shrinks_scores_by_exactly_one_minus_lr_wd_without_gradient(
     model.popup_keep = 0.4
     model.popup_scores = {n: torch.randn(w.shape, generator=torch.Generator().manual_seed(1))
                           for n, w in model.weights().items()}
-    weights = grok.weights_of(model)
+    weights = trainer.weights_of(model)
     for score_decay, train_weights in ((1.0, False), (1.0, True), (0.0, False)):
-        run = grok.Run(p=11, lr=1e-2, score_decay=score_decay, train_weights=train_weights, weight_decay=0.5)
-        params, decay = grok.trainable(model, run)
+        run = trainer.Run(p=11, lr=1e-2, score_decay=score_decay, train_weights=train_weights, weight_decay=0.5)
+        params, decay = trainer.trainable(model, run)
         before = [p.detach().clone() for p in params]
         theta = torch.cat([p.detach().flatten() for p in params])
         m, v = torch.zeros_like(theta), torch.zeros_like(theta)
         for step in (1, 2, 3):  # no gradient: only the decoupled weight decay acts
-            grok.adamw_step(theta, torch.zeros_like(theta), m, v, step, run.lr, run.betas, run.eps, decay)
+            trainer.adamw_step(theta, torch.zeros_like(theta), m, v, step, run.lr, run.betas, run.eps, decay)
         n_weights = sum(w.numel() for w in weights.values()) if train_weights else 0
         scores_before = torch.cat([b.flatten() for b in before])[n_weights:]
         expected = scores_before
@@ -573,10 +573,15 @@ def test_run_all_list_prints_commands_grok_accepts(tmp_path):
         assert argv[:2] == ["python", "grok.py"]
         args = grok.parse_args(argv[2:])
         assert args.out == str(tmp_path) and args.device == "cpu"
-        exps.add((args.exp, args.task, args.model, tuple(args.seeds)))
+        exps.add((args.exp, args.task, args.model, tuple(args.seeds), args.steps))
     assert {e[0] for e in exps} == set(grok.EXPERIMENTS) - {"base", "ticket"}
     assert len(exps) == len(listed)  # no command twice
-    assert {e[3] for e in exps} == {(0,), (1,), (2,)}
+    assert {e[3] for e in exps} == {(0, 1, 2)}
+    # every claim of report.py is made by one of these commands (same experiment, model, task, length)
+    made = {(e[0], e[1], e[2], e[4]) for e in exps}
+    for claim in report.CLAIMS:
+        args = grok.parse_args(claim.command.split("grok.py ", 1)[1].split())
+        assert (args.exp, args.task, args.model, args.steps) in made, claim.name
 
 
 def test_plot_says_how_to_install_matplotlib(tmp_path, capsys, monkeypatch):
@@ -676,8 +681,8 @@ def write_world(folder, good, seeds=(0, 1)):
         # with the test-accuracy jump
         add("fourier", "base", seed, t_gen=20000)
         add("fourier", "ticket", seed, k=0.6, t_gen=600)
-        periodic = {"base": {0: 3.0, 2000: 3.0, 30000: 1.0},
-                    "ticket": {0: 3.0, 2000: 1.0, 4000: 0.9} if good else {0: 3.0, 2000: 3.0, 30000: 1.0}}
+        periodic = {"base": {0: 3.0, 2000: 3.0, 30000: 1.0, 50000: 0.9},
+                    "ticket": {0: 3.0, 2000: 1.0, 50000: 0.9} if good else {0: 3.0, 2000: 3.0, 50000: 1.0}}
         for arm in ("base", "ticket"):
             run = rows[-2 if arm == "base" else -1]["run"]
             analyses.append(dict(exp="fourier", run=run, step=0, metric="entropy_flat", value=math.log(33)))
@@ -760,6 +765,18 @@ def test_an_extended_base_replaces_the_shorter_one_in_the_claims(tmp_path):
     longer = [dict(r, steps=100000.0, run=r["run"] + "-100k") for r in rows
               if r["exp"] == "ticket_vs_norm" and r["model"] == "transformer"]
     assert report.judge(claim, short + longer, {}).verdict == "reproduced"
+    # where the paper's length was enough, an extended run does not replace it
+    failing_longer = [dict(r, ticket=None, t_gen=None if r["arm"] == "ticket" else r["t_gen"]) for r in longer]
+    assert report.judge(claim, rows + failing_longer, {}).verdict == "reproduced"
+    assert report.judge(claim, short + failing_longer, {}).verdict == "not reproduced"
+
+
+def test_fourier_periodic_from_is_where_the_entropy_made_90_percent_of_its_drop():
+    row = dict(arm="ticket", exp="fourier", run="r")
+    analysis = {("fourier", "r"): {"entropy_in": {0: 3.0, 2000: 1.2, 4000: 1.0, 50000: 1.0}}}
+    assert report.periodic_from(report.Seed(0, [row], {}, analysis), "ticket") == 2000
+    analysis = {("fourier", "r"): {"entropy_in": {0: 3.0, 2000: 3.1, 50000: 3.0}}}
+    assert report.periodic_from(report.Seed(0, [row], {}, analysis), "ticket") == report.INF
 
 
 def test_spearman_against_a_hand_computed_value():
@@ -847,3 +864,102 @@ def test_fourier_and_jaccard_write_their_analysis(tmp_path):
     jaccard = [r for r in rows if r["exp"] == "jaccard"]
     assert {int(r["step"]) for r in jaccard} == {20, 40, 60}
     assert all(0 <= float(r["value"]) <= 1 for r in jaccard if r["metric"].startswith("jaccard"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Many runs as one batched model: a run's result does not depend on what it was batched with
+
+def curves_by_run(out):
+    """{run id: bytes of its curves.csv} for every finished run under out."""
+    found = {}
+    for d in sorted(os.listdir(out)):
+        path = os.path.join(out, d, "curves.csv")
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                found[d] = f.read()
+    return found
+
+
+BATCHED = [
+    # MLP: base phase = seeds 0, 1 x weight decay 1 and 0; then masked tickets of two k, two seeds
+    ["--exp", "no_wd", "--p", "23", "--steps", "40", "--seeds", "0,1", "--prune-rates", "0.3,0.9"],
+    # Transformer: tickets, and dense controls rescaled to the ticket's norms, in one batch
+    ["--exp", "ticket_vs_norm", "--model", "transformer", "--p", "23", "--steps", "30", "--seeds", "0,1"],
+]
+
+
+@pytest.mark.parametrize("argv", BATCHED, ids=["mlp-no_wd", "transformer-ticket_vs_norm"])
+def test_a_run_in_a_batch_writes_the_same_curves_as_alone(tmp_path, argv):
+    assert run_cli(argv + ["--ckpt-every", "20", "--batch", "1", "--out", str(tmp_path / "alone")]) == 0
+    assert run_cli(argv + ["--ckpt-every", "20", "--out", str(tmp_path / "batched")]) == 0
+    alone, batched = curves_by_run(tmp_path / "alone"), curves_by_run(tmp_path / "batched")
+    assert len(alone) >= 4 and alone == batched
+    for run in alone:  # and the same checkpoints
+        a = torch.load(tmp_path / "alone" / run / "ckpt" / "step_000020.pt")
+        b = torch.load(tmp_path / "batched" / run / "ckpt" / "step_000020.pt")
+        assert all(torch.equal(a[n], b[n]) for n in a)
+
+
+def test_mnist_runs_in_a_batch_write_the_same_curves_as_alone(tmp_path):
+    folder = make_mnist(str(tmp_path / "data"))
+    argv = ["--exp", "ticket_vs_norm", "--task", "mnist", "--data-dir", folder, "--n-train", "40",
+            "--steps", "20", "--seeds", "0,1"]
+    assert run_cli(argv + ["--batch", "1", "--out", str(tmp_path / "alone")]) == 0
+    assert run_cli(argv + ["--out", str(tmp_path / "batched")]) == 0
+    alone = curves_by_run(tmp_path / "alone")
+    assert len(alone) == 10 and alone == curves_by_run(tmp_path / "batched")
+
+
+def test_batched_training_groups_runs_and_caps_batches(tmp_path, monkeypatch):
+    sizes, original = [], trainer.train_batch
+    monkeypatch.setattr(trainer, "train_batch", lambda ms, out, log: sizes.append(len(ms)) or original(ms, out, log))
+    argv = ["--exp", "prune_rate", "--p", "23", "--steps", "20", "--seeds", "0,1,2", "--prune-rates", "0.3,0.5,0.9"]
+    assert run_cli(argv + ["--out", str(tmp_path / "a")]) == 0
+    assert sizes == [3, 9]  # the bases of three seeds, then their nine tickets
+    sizes.clear()
+    assert run_cli(argv + ["--out", str(tmp_path / "b"), "--batch", "4"]) == 0
+    assert sizes == [3, 4, 4, 1]
+    sizes.clear()
+    assert run_cli(argv + ["--out", str(tmp_path / "b"), "--prune-rates", "0.3,0.5,0.7,0.9"]) == 0
+    assert sizes == [3]  # finished runs are reused; only the three new tickets train
+    assert curves_by_run(tmp_path / "a").items() <= curves_by_run(tmp_path / "b").items()
+
+
+def test_an_interrupted_batch_resumes_each_run_bit_for_bit(tmp_path, monkeypatch):
+    argv = ["--exp", "prune_rate", "--p", "23", "--steps", "50", "--ckpt-every", "20", "--seeds", "0,1",
+            "--prune-rates", "0.3,0.9"]
+    assert run_cli(argv + ["--out", str(tmp_path / "straight")]) == 0
+    # Ctrl-C in the tickets' batch (the bases' batch takes 50 updates), after their checkpoint at 20
+    assert interrupted(monkeypatch, 50 + 30, argv + ["--out", str(tmp_path / "resumed")]) == 130
+    states = [d for d in os.listdir(tmp_path / "resumed") if os.path.exists(tmp_path / "resumed" / d / "state.pt")]
+    assert len(states) == 4 and all(torch.load(tmp_path / "resumed" / d / "state.pt")["step"] == 20 for d in states)
+    assert run_cli(argv + ["--out", str(tmp_path / "resumed")]) == 0
+    assert curves_by_run(tmp_path / "straight") == curves_by_run(tmp_path / "resumed")
+    # a run interrupted in a batch can also be finished alone, with the same result
+    assert interrupted(monkeypatch, 50 + 30, argv + ["--out", str(tmp_path / "alone")]) == 130
+    assert run_cli(argv + ["--out", str(tmp_path / "alone"), "--batch", "1"]) == 0
+    assert curves_by_run(tmp_path / "straight") == curves_by_run(tmp_path / "alone")
+
+
+def test_a_diverging_run_stops_without_taking_its_batch_down(tmp_path, capsys, monkeypatch):
+    seed_of, evaluations, built, original = {}, {}, grok.build_model, trainer.evaluate
+
+    def build_model(run):
+        model = built(run)
+        seed_of[id(model)] = run.seed
+        return model
+
+    def evaluate(model, data, image_task):  # the run of seed 1 "diverges" at its 10th evaluation
+        row = original(model, data, image_task)
+        evaluations[id(model)] = evaluations.get(id(model), 0) + 1
+        if seed_of[id(model)] == 1 and evaluations[id(model)] >= 10:
+            row["train_loss"] = float("nan")
+        return row
+    monkeypatch.setattr(grok, "build_model", build_model)
+    monkeypatch.setattr(trainer, "evaluate", evaluate)
+    out = tmp_path / "runs"
+    assert run_cli(["--exp", "base", "--p", "23", "--steps", "30", "--seeds", "0,1,2", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "diverged" in err and "-s1-" in err and err.count("\n") == 1
+    finished = {d.split("-")[2] for d in os.listdir(out) if os.path.exists(out / d / "summary.json")}
+    assert finished == {"s0", "s2"}  # the others finished; the diverged one left no summary

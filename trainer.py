@@ -1,0 +1,504 @@
+"""The trainer: what determines a run, full-batch AdamW training of one run or of many runs batched
+into one model, the measurements, checkpoints and CSV files.
+
+    from trainer import Run, build_model, load_data, train, train_many
+    run = Run(seed=0)                                         # the MLP on a + b mod 67, the paper's settings
+    summary = train(run, build_model(run), load_data(run), out="runs")
+    summaries = train_many([(r, build_model(r), load_data(r)) for r in runs], out="runs")  # one batch
+
+A run is a folder under `out` named by a hash of its settings (Run): config.json, theta_0 and a
+checkpoint every 2,000 steps (ckpt/), the resumable state (state.pt, written with each checkpoint:
+after Ctrl-C the same call resumes from it, bit for bit), curves.csv and summary.json once finished.
+
+Many runs, one model. Runs of the same network and data shapes (an experiment's seeds, its pruning
+rates, its controls) train as one model with a leading run dimension: the weights of run r are row r
+of an (R, N) tensor, the forward pass is the model's forward_batch (one batched product per matrix
+for all runs), the loss is the sum of the runs' losses (so each run's gradient is its own) and AdamW,
+being elementwise, updates the stacked rows as R independent optimizers. On the CPU a run trained in a
+batch writes the same curves.csv, byte for byte, as the run trained alone (tested); each run keeps its
+own folder, checkpoints, resume state and lock.
+"""
+import contextlib
+import csv
+import dataclasses
+import fcntl
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+import tasks
+import tickets
+from models import MLP, MnistMLP, Transformer
+from tickets import edge_popup_mask
+
+IMAGE_TASKS = ("mnist", "fashion")
+MODELS = {"mlp": MLP, "transformer": Transformer}
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit code 2."""
+
+
+class Diverged(Exception):
+    """The loss became NaN or infinite."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# What determines a run
+
+@dataclass(frozen=True)
+class Run:
+    """Every setting that determines a run's result; a hash of it names the run's folder."""
+    task: str = "add"
+    """modular operation (add, sub, mul, x2y2, x2xyy2, x3xy) or mnist / fashion"""
+    model: str = "mlp"
+    """mlp or transformer (images: the MNIST MLP)"""
+    seed: int = 0
+    """seeds the train/test split (or the 1,000 training images) and theta_0"""
+    steps: int = 50_000
+    """full-batch AdamW steps"""
+    lr: float = 1e-3
+    weight_decay: float = 1.0
+    betas: tuple = (0.9, 0.98)
+    eps: float = 1e-8
+    p: int = 67
+    """modulus of the modular task"""
+    frac_train: float = 0.4
+    """fraction of the pairs used for training"""
+    ordered: bool = False
+    """all p^2 ordered pairs instead of the unordered a <= b"""
+    n_train: int = 1000
+    """training images (image tasks)"""
+    data_dir: str = ""
+    """folder of the IDX files (image tasks)"""
+    threshold: float = 0.95
+    """P: t_mem / t_gen are the first steps with train / test accuracy >= P"""
+    arm: str = "base"
+    """base (dense, theta_0), ticket (theta_0 * m), same_l1 / same_l2 (dense, theta_0 * r_p)"""
+    prune_rate: float = 0.0
+    """k, the fraction of weights removed (tickets, and the controls matched to them)"""
+    scope: str = "global"
+    """magnitude pruning over all matrices together (global) or per matrix (layer)"""
+    pruner: str = "magnitude"
+    """how the mask was scored: magnitude (of the parent's weights at source_step), or at theta_0
+    random, snip, grasp, synflow"""
+    source_step: int = 0
+    """step of the parent's checkpoint whose magnitudes make the mask; 0 = its final step"""
+    popup_keep: float = 0.0
+    """edge-popup: learn the mask as the top popup_keep of |scores| per matrix (0 = off)"""
+    train_weights: bool = True
+    """False freezes the weights (edge-popup learns only the scores)"""
+    score_decay: float = 0.0
+    """AdamW weight decay of the edge-popup scores. 0: the paper's EP, nothing decayed; the authors'
+    code (one AdamW over every trainable tensor, -w 1) decays the scores with 1.0: a labelled variant"""
+    split_seed: int = -1
+    """seed of the train/test split when it is not the run's seed (-1): only the edge-popup leak
+    diagnostic, which reproduces the authors' re-seeded split"""
+    rewind: bool = True
+    """a ticket starts from theta_0 * m; False starts it from the parent's weights at the mask's source
+    step * m (the authors' MNIST config, reinitialize = False): a labelled diagnostic, not a ticket"""
+    parent: str = ""
+    """id of the run whose theta_0 (and weights, for a mask) this run starts from"""
+    ckpt_every: int = 2000
+
+    @property
+    def id(self):
+        digest = hashlib.sha1(json.dumps(settings(config_of(self)), sort_keys=True).encode())
+        k = f"-k{self.prune_rate:g}" if self.prune_rate else ""
+        return f"{self.task}-{self.model}-s{self.seed}-{self.arm}{k}-{digest.hexdigest()[:8]}"
+
+
+def config_of(run):
+    """The run's settings as plain JSON values (as stored in config.json, state.pt and summary.json)."""
+    return json.loads(json.dumps(dataclasses.asdict(run)))
+
+
+def settings(config):
+    """The settings of a run's config that differ from the defaults: its identity. A new option
+    with a default leaves the identity of every earlier run alone."""
+    defaults = config_of(Run())
+    return {k: v for k, v in config.items() if v != defaults.get(k)}
+
+
+def load_data(run):
+    if run.task in IMAGE_TASKS:
+        return tasks.mnist(run.data_dir or None, run.seed, run.n_train, dataset=run.task)
+    split_seed = run.seed if run.split_seed < 0 else run.split_seed
+    return tasks.modular(run.task, run.p, run.frac_train, split_seed, run.ordered)
+
+
+def build_model(run):
+    """The network at theta_0, seeded with the run's seed."""
+    if run.task in IMAGE_TASKS:
+        return MnistMLP(seed=run.seed)
+    return MODELS[run.model](p=run.p, seed=run.seed)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Training
+
+def loss_fn(out, y, image_task):
+    if image_task:
+        return F.mse_loss(out, F.one_hot(y, out.shape[1]).to(out.dtype))  # MSE on MNIST (SPEC 4)
+    # float64: in float32 the log-softmax of a confident prediction rounds to exactly 0, the
+    # gradients of the correct logit vanish while the others do not, and the loss spikes.
+    return F.cross_entropy(out.double(), y)
+
+
+@torch.no_grad()
+def adamw_step(theta, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, decay):
+    """One AdamW update, in place, with torch.optim.AdamW's arithmetic (Loshchilov & Hutter):
+        theta <- decay theta - lr m_hat / (sqrt(v_hat) + eps),   decay = 1 - lr weight_decay
+        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,   m_hat = m / (1 - b1^t),   v_hat = v / (1 - b2^t)
+    Elementwise, so R runs stacked as the rows of theta are R independent AdamW runs. `decay` is a
+    number or a tensor that broadcasts against theta (one per run, or one per weight). A weight with
+    value zero and gradient zero stays exactly zero: that is how masked weights stay pruned."""
+    b1, b2 = betas
+    theta.mul_(decay)
+    exp_avg.lerp_(grad, 1 - b1)
+    exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+    denom = (exp_avg_sq.sqrt() / math.sqrt(1 - b2 ** step)).add_(eps)
+    theta.addcdiv_(exp_avg, denom, value=-lr / (1 - b1 ** step))
+
+
+def trainable(model, run):
+    """The tensors the optimizer updates and their AdamW decay factor 1 - lr * weight_decay: the
+    weights (unless frozen) with the run's weight decay, and any edge-popup scores with
+    run.score_decay. The factor is a number when all share one weight decay, else a float32 vector
+    with one entry per element (in that case computed in float32, as torch.optim.AdamW would)."""
+    tensors = list(model.weights().values()) if run.train_weights else []
+    decay = [run.weight_decay] * len(tensors)
+    if model.popup_scores is not None:
+        tensors += list(model.popup_scores.values())
+        decay += [run.score_decay] * len(model.popup_scores)
+    if len(set(decay)) == 1:
+        return tensors, 1 - run.lr * decay[0]
+    return tensors, 1 - run.lr * torch.cat([torch.full((t.numel(),), d) for t, d in zip(tensors, decay)])
+
+
+def batch_loss(out, y, image_task):
+    """The sum over runs of each run's loss_fn, out (R, n, classes) and y (R, n): the gradient of the
+    sum with respect to one run's weights is that run's own gradient."""
+    if image_task:  # MSE's vectorised mean would round its gradient differently: one run at a time
+        return sum(loss_fn(out[r], y[r], True) for r in range(len(out)))
+    R, n, c = out.shape
+    losses = F.cross_entropy(out.double().reshape(R * n, c), y.reshape(R * n), reduction="none")
+    return losses.view(R, n).mean(1).sum()
+
+
+def should_log(step, steps):
+    """Every step up to 100, every 10 to 1,000, every 100 to 10,000, then every 1,000 - never more
+    than steps/500 apart, so t_mem and t_gen are resolved to 0.2% of the run. Evaluating the test set
+    every step would cost more than training."""
+    interval = max(1, min(10 ** int(math.log10(step)) // 10 if step else 1, steps // 500))
+    return step % interval == 0 or step == steps
+
+
+@torch.no_grad()
+def evaluate(model, data, image_task):
+    """Loss and accuracy on both splits, and the L1 / L2 norms of the effective weights W * m."""
+    row = {}
+    for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
+        out = model(x)
+        row[f"{split}_loss"] = loss_fn(out, y, image_task).item()
+        row[f"{split}_acc"] = (out.argmax(1) == y).double().mean().item()
+    effective = {name: model.w(name) for name in model.weights()}
+    row["l1"], row["l2"] = tickets.norm(effective, 1), tickets.norm(effective, 2)
+    return row
+
+
+def measure(curves, threshold):
+    """t_mem / t_gen: first logged step with train / test accuracy >= P (None when never reached);
+    tau_grok = t_gen / t_mem (SPEC section 4)."""
+    t_mem = next((r["step"] for r in curves if r["train_acc"] >= threshold), None)
+    t_gen = next((r["step"] for r in curves if r["test_acc"] >= threshold), None)
+    tau = t_gen / t_mem if t_mem and t_gen is not None else None
+    first, last = curves[0], curves[-1]
+    return dict(t_mem=t_mem, t_gen=t_gen, tau_grok=tau,
+                final_train_acc=last["train_acc"], final_test_acc=last["test_acc"],
+                l1_init=first["l1"], l2_init=first["l2"], l1_final=last["l1"], l2_final=last["l2"])
+
+
+def weights_of(model):
+    """A copy of the weights by name, on the CPU (the live ones are views of the trainer's theta)."""
+    return {name: w.detach().cpu().clone() for name, w in model.weights().items()}
+
+
+def save_atomic(obj, path):
+    torch.save(obj, path + ".part")
+    os.replace(path + ".part", path)
+
+
+def load_checkpoint(path):
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many kinds for a truncated or foreign file
+        raise UsageError(f"corrupt checkpoint {path} ({type(e).__name__}); delete it to retrain") from None
+
+
+def run_dir(out, run):
+    return os.path.join(out, run.id)
+
+
+def finished(out, run):
+    """The summary of a finished run with exactly these settings in `out`, or None."""
+    path = os.path.join(run_dir(out, run), "summary.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        summary = json.load(f)
+    if settings(summary.get("config", {})) != settings(config_of(run)):
+        raise UsageError(f"{path} was written with other settings; delete that folder to retrain")
+    return summary
+
+
+def train(run, model, data, out, device="cpu", log=print):
+    """Train one run: train_many with a single member."""
+    return train_many([(run, model, data)], out, device, log=log)[0]
+
+
+def train_many(members, out, device="cpu", batch=0, log=print):
+    """Train the runs `members`, [(run, model, data)] with each model's weights and masks already set,
+    full-batch with AdamW for run.steps steps; write each run's checkpoints, curves.csv and
+    summary.json under out/<run id>; return their summaries, in order. A finished run is returned as
+    is; an interrupted one resumes from its state.pt. Runs that can share a batch (batch_key: the
+    same network and data shapes, learning rate, length and resume step) train as one model, at most
+    `batch` at a time (0: all), and each gets the same numbers, bit for bit, as when trained alone.
+    A run that diverges stops; the others finish, then Diverged is raised with its message."""
+    torch.use_deterministic_algorithms(True)  # index backward otherwise sums in a racy order
+    summaries, first = [None] * len(members), {}
+    with contextlib.ExitStack() as locks:
+        for i in sorted(range(len(members)), key=lambda i: members[i][0].id):  # one order: no deadlock
+            run = members[i][0]
+            if run.id in first:
+                continue
+            first[run.id] = i
+            os.makedirs(os.path.join(run_dir(out, run), "ckpt"), exist_ok=True)
+            lock = locks.enter_context(open(os.path.join(run_dir(out, run), "lock"), "w"))
+            # Another grok.py on the same --out training this run: wait for it, then reuse its result.
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            summaries[i] = finished(out, run)
+        todo = [i for i in sorted(first.values()) if summaries[i] is None]
+        groups = {}
+        for i in todo:
+            member = prepare(*members[i], out, device, log)
+            groups.setdefault(batch_key(member), []).append((i, member))
+        diverged = []
+        for group in groups.values():
+            size = batch or len(group)
+            for start in range(0, len(group), size):
+                chunk = group[start:start + size]
+                for (i, member), summary in zip(chunk, train_batch([m for _, m in chunk], out, log)):
+                    summaries[i] = summary
+                    if member.diverged:
+                        diverged.append(member.diverged)
+    if diverged:
+        raise Diverged("; ".join(diverged))
+    return [summaries[first[run.id]] for run, _, _ in members]
+
+
+@dataclasses.dataclass
+class Member:
+    """One run of a batch: its settings, network (whose trainable tensors become views of the batch's
+    weights), data, logged curves, the step it starts from and its optimizer state."""
+    run: Run
+    model: torch.nn.Module
+    data: tasks.Data
+    curves: list
+    start: int
+    theta: torch.Tensor
+    exp_avg: torch.Tensor
+    exp_avg_sq: torch.Tensor
+    params: list
+    decay: object
+    diverged: str = ""
+
+
+def prepare(run, model, data, out, device, log):
+    """A run's Member: from its state.pt when interrupted, else at step 0 (config.json, the mask,
+    theta_0 and the first evaluation written)."""
+    folder, config = run_dir(out, run), config_of(run)
+    model, data = model.to(device), data.to(device)
+    if model.popup_scores is not None:  # a plain dict: .to() does not move it
+        model.popup_scores = {n: t.detach().to(device).requires_grad_() for n, t in model.popup_scores.items()}
+    params, decay = trainable(model, run)
+    decay = decay.to(device) if torch.is_tensor(decay) else decay
+    theta = torch.cat([p.detach().flatten() for p in params])
+    exp_avg, exp_avg_sq = torch.zeros_like(theta), torch.zeros_like(theta)
+    state_path = os.path.join(folder, "state.pt")
+    if os.path.exists(state_path):
+        state = load_checkpoint(state_path)
+        if settings(state.get("config", {})) != settings(config):
+            raise UsageError(f"{state_path} belongs to other settings; delete {folder} to retrain")
+        theta, exp_avg, exp_avg_sq = (state[k].to(device) for k in ("theta", "exp_avg", "exp_avg_sq"))
+        model.set_masks(state["masks"])
+        log(f"[{run.id}] resuming at step {state['step']}")
+        return Member(run, model, data, state["curves"], state["step"], theta, exp_avg, exp_avg_sq, params, decay)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+    curves = [{"step": 0, **evaluate(model, data, run.task in IMAGE_TASKS)}]
+    save_atomic(model.masks(), os.path.join(folder, "mask.pt"))
+    save_atomic(weights_of(model), os.path.join(folder, "ckpt", "step_000000.pt"))
+    return Member(run, model, data, curves, 0, theta, exp_avg, exp_avg_sq, params, decay)
+
+
+def batch_key(m):
+    """Runs with equal keys can be trained as one batched model."""
+    run = m.run
+    shapes = tuple((n, tuple(w.shape)) for n, w in m.model.weights().items())
+    data = tuple(tuple(t.shape) for t in (m.data.x_train, m.data.x_test))
+    return (type(m.model).__name__, shapes, data, run.task in IMAGE_TASKS, run.train_weights,
+            run.popup_keep, run.lr, run.betas, run.eps, run.steps, run.ckpt_every, m.start,
+            str(m.theta.device))
+
+
+PAD = 16  # each run's row of the batch starts on a 64-byte boundary, as a lone run's vector does
+
+
+def train_batch(ms, out, log):
+    """Train the members `ms` (equal batch_key) as one model with a leading run dimension: the
+    weights of run r are row r of one (R, N) tensor; one batched forward pass (the model's
+    forward_batch) and backward for all, one AdamW update of the stacked rows. Returns the summaries
+    (None for a run that diverged)."""
+    R, lead, image = len(ms), ms[0], ms[0].run.task in IMAGE_TASKS
+    run0, device = lead.run, lead.theta.device
+    N = lead.theta.numel()
+    width = -(-N // PAD) * PAD
+    theta, exp_avg, exp_avg_sq = (torch.zeros(R, width, device=device) for _ in range(3))
+    for r, m in enumerate(ms):
+        theta[r, :N], exp_avg[r, :N], exp_avg_sq[r, :N] = m.theta, m.exp_avg, m.exp_avg_sq
+        offset = 0
+        for p in m.params:  # the network computes with (and evaluate() reads) views of row r
+            p.data = theta[r, offset:offset + p.numel()].view_as(p)
+            offset += p.numel()
+    if all(not torch.is_tensor(m.decay) for m in ms):
+        decay = torch.tensor([[m.decay] for m in ms], device=device)
+    else:
+        decay = torch.ones(R, width, device=device)
+        for r, m in enumerate(ms):
+            decay[r, :N] = m.decay
+    names = list(lead.model.weights())
+    frozen = {} if run0.train_weights else {n: torch.stack([m.model.weights()[n].detach() for m in ms])
+                                            for n in names}
+    masked = not all(m.model.dense for m in ms)
+    masks = {n: torch.stack([m.model.masks()[n] for m in ms]) for n in names} if masked else {}
+    x = torch.stack([m.data.x_train for m in ms])
+    y = torch.stack([m.data.y_train for m in ms])
+    forward = type(lead.model).forward_batch
+
+    trained = names if run0.train_weights else []
+    scored = names if lead.model.popup_scores is not None else []  # edge-popup: learned masks
+
+    def effective(th):
+        """Every run's effective weights W * m, (R, *shape) each, computed from the rows th."""
+        views, offset = {}, 0
+        for kind, name in [("w", n) for n in trained] + [("s", n) for n in scored]:
+            shape = lead.model.weights()[name].shape
+            views[kind, name] = th[:, offset:offset + shape.numel()].view(R, *shape)
+            offset += shape.numel()
+        W = {}
+        for name in names:
+            w = views["w", name] if trained else frozen[name]
+            if scored:
+                keep = lead.model.popup_keep
+                w = w * torch.stack([edge_popup_mask(views["s", name][r], keep) for r in range(R)])
+            elif masked:
+                w = w * masks[name]
+            W[name] = w
+        return W
+
+    label = run0.id if R == 1 else f"{R} runs: {run0.id} ... {ms[-1].run.id}"
+    t0 = last_print = time.time()
+    # Ctrl-C needs no handler: state.pt, saved with each checkpoint, is where a rerun resumes.
+    for step in range(lead.start + 1, run0.steps + 1):
+        th = theta.detach().requires_grad_()
+        grad, = torch.autograd.grad(batch_loss(forward(effective(th), x), y, image), th)
+        adamw_step(theta, grad, exp_avg, exp_avg_sq, step, run0.lr, run0.betas, run0.eps, decay)
+        if should_log(step, run0.steps):
+            live = [m for m in ms if not m.diverged]
+            for m in live:
+                row = {"step": step, **evaluate(m.model, m.data, image)}
+                m.curves.append(row)
+                if not math.isfinite(row["train_loss"]):
+                    m.diverged = (f"[{m.run.id}] loss is {row['train_loss']} at step {step}: the run "
+                                  "diverged; lower --lr")
+                    log(m.diverged)
+            if all(m.diverged for m in ms):
+                break
+            if time.time() - last_print > 20 or step == run0.steps:
+                rate = (time.time() - t0) / (step - lead.start)
+                accs = lambda k: [m.curves[-1][k] for m in live if not m.diverged]
+                span = lambda v: f"{min(v):.3f}" if len(set(v)) == 1 else f"{min(v):.3f}-{max(v):.3f}"
+                log(f"[{label}] step {step}/{run0.steps}  train {span(accs('train_acc'))}  "
+                    f"test {span(accs('test_acc'))}  {rate * 1e3:.2f} ms/step"
+                    + (f" ({rate * 1e3 / R:.2f} per run)" if R > 1 else "")
+                    + f"  eta {(run0.steps - step) * rate:.0f}s")
+                last_print = time.time()
+        if step % run0.ckpt_every == 0 or step == run0.steps:
+            for r, m in enumerate(ms):
+                if m.diverged:
+                    continue
+                folder = run_dir(out, m.run)
+                save_atomic(weights_of(m.model), os.path.join(folder, "ckpt", f"step_{step:06d}.pt"))
+                save_atomic(dict(config=config_of(m.run), step=step, curves=m.curves,
+                                 theta=theta[r, :N].cpu().clone(), exp_avg=exp_avg[r, :N].cpu().clone(),
+                                 exp_avg_sq=exp_avg_sq[r, :N].cpu().clone(),
+                                 masks={n: t.cpu() for n, t in m.model.masks().items()}),
+                            os.path.join(folder, "state.pt"))
+    summaries = []
+    for m in ms:
+        if m.diverged:
+            summaries.append(None)
+            continue
+        folder = run_dir(out, m.run)
+        summary = {"run": m.run.id, "config": config_of(m.run), **measure(m.curves, m.run.threshold),
+                   "seconds": round(time.time() - t0, 1)}
+        write_csv(os.path.join(folder, "curves.csv"), m.curves, list(m.curves[0]))
+        with open(os.path.join(folder, "summary.json.part"), "w") as f:
+            json.dump(summary, f, indent=1)
+        os.replace(os.path.join(folder, "summary.json.part"), os.path.join(folder, "summary.json"))
+        os.remove(os.path.join(folder, "state.pt"))
+        summaries.append(summary)
+    return summaries
+
+
+# ---------------------------------------------------------------------------------------------------
+# Results as CSV
+
+def fmt(value):
+    if value is None:
+        return ""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def write_csv(path, rows, columns):
+    with open(path + ".part", "w", newline="") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({k: fmt(v) for k, v in row.items()} for row in rows)
+    os.replace(path + ".part", path)
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def upsert_csv(path, rows, columns, key=("exp", "run")):
+    """Write `rows` into the CSV at `path`, replacing earlier rows with the same key: a rerun updates
+    its rows, never duplicates them, and leaves the other experiments' rows alone."""
+    new_keys = {tuple(str(r[k]) for k in key) for r in rows}
+    with open(path + ".lock", "w") as lock:
+        # several grok.py sharing one --out (run_all.sh --list | parallel) must not lose rows
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        kept = []
+        if os.path.exists(path):
+            kept = [r for r in read_csv(path) if tuple(r[k] for k in key) not in new_keys]
+        write_csv(path, kept + rows, columns)
+
