@@ -1,16 +1,20 @@
-"""Speed of one training step at the paper's settings, ours against a straightforward implementation.
+"""Speed of training at the paper's settings: one run against a straightforward implementation, and
+many runs batched into one model.
 
-    python bench.py                  # all models, on the CPU, with torch's default thread count
-    python bench.py --models mlp --device cuda
+    python bench.py                              # all models, on the CPU, torch's default thread count
+    python bench.py --runs 1,3,9,27,81           # ms per run-step against the number of runs in a batch
+    python bench.py --models mlp --device cuda --runs 1,10,100
 
-For each model it times, in the same process:
-- ours: grok.train_step (the regrouped forward pass, float64 cross-entropy, one AdamW update of a
-  flat weight vector), plus the evaluation of both splits amortised over the logging schedule of a
-  paper-length run (grok.should_log);
+Without --runs, for each model it times, in the same process:
+- ours: one training step of the trainer (trainer.stack with one run: the regrouped forward pass,
+  float64 cross-entropy, one AdamW update of a flat weight vector), plus the evaluation of both
+  splits amortised over the logging schedule of a paper-length run (trainer.should_log);
 - straightforward: the direct form of the forward pass (models.*.direct), torch.optim.AdamW, and
   the test set evaluated after every step, as the authors' code does.
 FLOPs are the matrix-multiply FLOPs of one step counted by torch.utils.flop_counter (forward,
 backward and any evaluation), so GFLOP/s is the rate each implementation achieves on them.
+With --runs, it times one training step of R runs (seeds 0 ... R-1, dense) trained as one batched
+model and divides by R: the cost of one run-step, which is what a sweep of many runs pays.
 Do not run it while something else loads the machine.
 """
 import argparse
@@ -21,7 +25,7 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-import grok
+import trainer
 
 
 def flops(fn):
@@ -47,56 +51,94 @@ def timed(fn, n, device, repeats=3):
     return statistics.median(times)
 
 
-def bench(model_name, device, n):
-    run = grok.Run(task="mnist" if model_name == "mnist" else "add", model="mlp" if model_name == "mnist"
-                   else model_name, steps=100_000 if model_name == "mnist" else 50_000,
-                   weight_decay=0.1 if model_name == "mnist" else 1.0,
-                   data_dir=args.data_dir if model_name == "mnist" else "")
-    data = grok.load_data(run).to(device)
-    image = run.task in grok.IMAGE_TASKS
+def paper_run(model_name, seed=0):
+    image = model_name == "mnist"
+    return trainer.Run(task="mnist" if image else "add", model="mlp" if image else model_name, seed=seed,
+                       steps=100_000 if image else 50_000, weight_decay=0.1 if image else 1.0,
+                       threshold=0.85 if image else 0.95, data_dir=args.data_dir if image else "")
 
-    # ours
-    model = grok.build_model(run).to(device)
-    params, weight_decay = grok.trainable(model, run)
-    theta = grok.flatten_(params)
-    m, v = torch.zeros_like(theta), torch.zeros_like(theta)
+
+def members(model_name, R, device):
+    """R dense runs (seeds 0 ... R-1) ready to be stacked; one data split shared (timing only)."""
+    data = trainer.load_data(paper_run(model_name)).to(device)
+    found = []
+    for seed in range(R):
+        run = paper_run(model_name, seed)
+        model = trainer.build_model(run).to(device)
+        params, decay = trainer.trainable(model, run)
+        theta = torch.cat([p.detach().flatten() for p in params])
+        found.append(trainer.Member(run, model, data, [], 0, theta, torch.zeros_like(theta),
+                                    torch.zeros_like(theta), params, decay))
+    return found
+
+
+def stepper(ms):
+    step = trainer.stack(ms)[3]
     counter = iter(range(1, 10 ** 9))
-    step = lambda: grok.train_step(model, params, theta, m, v, data, next(counter), run, weight_decay)
-    n_logs = sum(grok.should_log(s, run.steps) for s in range(1, run.steps + 1))
-    evaluate = lambda: grok.evaluate(model, data, image)
+    return lambda: step(next(counter))
+
+
+def bench(model_name, device, n):
+    ms = members(model_name, 1, device)
+    run, model, data = ms[0].run, ms[0].model, ms[0].data
+    image = run.task in trainer.IMAGE_TASKS
+    step = stepper(ms)
+    n_logs = sum(trainer.should_log(s, run.steps) for s in range(1, run.steps + 1))
+    evaluate = lambda: trainer.evaluate(model, data, image)
     t_ours = timed(step, n, device) + timed(evaluate, max(3, n // 20), device) * n_logs / run.steps
     f_ours = flops(step) + flops(evaluate) * n_logs / run.steps
 
-    # straightforward
-    model = grok.build_model(run).to(device)
+    model = trainer.build_model(run).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=run.lr, betas=run.betas, eps=run.eps,
                             weight_decay=run.weight_decay)
 
     def direct_step():
-        loss = grok.loss_fn(model.direct(data.x_train), data.y_train, image)
+        loss = trainer.loss_fn(model.direct(data.x_train), data.y_train, image)
         opt.zero_grad()
         loss.backward()
         opt.step()
         with torch.no_grad():
-            grok.loss_fn(model.direct(data.x_test), data.y_test, image).item()
+            trainer.loss_fn(model.direct(data.x_test), data.y_test, image).item()
 
-    n_direct = max(5, n // 4)
-    t_direct = timed(direct_step, n_direct, device)
-    f_direct = flops(direct_step)
-    return t_ours, f_ours, t_direct, f_direct, run.steps
+    t_direct = timed(direct_step, max(5, n // 4), device)
+    return t_ours, f_ours, t_direct, flops(direct_step), run.steps
+
+
+def bench_runs(model_name, device, n, sizes):
+    """(R, seconds per batched step, matrix FLOPs per batched step) for each R in sizes."""
+    found = []
+    for R in sizes:
+        step = stepper(members(model_name, R, device))
+        found.append((R, timed(step, max(3, n // R), device), flops(step)))
+    return found
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", default="mlp,transformer,mnist", help="comma-separated: mlp, transformer, mnist")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
-    ap.add_argument("--steps", type=int, default=200, help="timed steps per repeat (ours)")
+    ap.add_argument("--steps", type=int, default=200, help="timed steps per repeat (ours; with --runs, "
+                    "divided by R)")
+    ap.add_argument("--runs", help="comma-separated numbers of runs R in a batch: time per run-step")
     ap.add_argument("--data-dir", default="../shared/data/mnist-5k", help="MNIST IDX files (for mnist)")
     args = ap.parse_args()
     torch.use_deterministic_algorithms(True)
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("bench.py: error: --device cuda: no CUDA GPU is available here")
+    try:
+        sizes = [int(r) for r in args.runs.split(",")] if args.runs else []
+    except ValueError:
+        sys.exit(f"bench.py: error: --runs must be comma-separated integers, got {args.runs!r}")
     print(f"torch {torch.__version__}, {args.device}, {torch.get_num_threads()} threads")
+    if sizes:
+        print(f"{'model':12} {'runs':>5} {'ms/step':>9} {'ms/run-step':>12} {'GFLOP/s':>8} {'vs R=1':>7}")
+        for name in args.models.split(","):
+            rows = bench_runs(name, args.device, args.steps, sizes)
+            single = rows[0][1] / rows[0][0]
+            for R, t, f in rows:
+                print(f"{name:12} {R:5d} {t * 1e3:9.3f} {t / R * 1e3:12.4f} {f / t / 1e9:8.1f} "
+                      f"{single / (t / R):6.1f}x")
+        sys.exit(0)
     print(f"{'model':12} {'impl':16} {'ms/step':>8} {'MFLOP/step':>11} {'GFLOP/s':>8} "
           f"{'paper run':>10} {'speed-up':>8}")
     for name in args.models.split(","):

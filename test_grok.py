@@ -963,3 +963,42 @@ def test_a_diverging_run_stops_without_taking_its_batch_down(tmp_path, capsys, m
     assert "diverged" in err and "-s1-" in err and err.count("\n") == 1
     finished = {d.split("-")[2] for d in os.listdir(out) if os.path.exists(out / d / "summary.json")}
     assert finished == {"s0", "s2"}  # the others finished; the diverged one left no summary
+
+
+# ---------------------------------------------------------------------------------------------------
+# CUDA (skipped without a GPU; .ci/gpu runs them where there is one)
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+
+
+@cuda
+def test_cuda_same_command_same_csv_and_batched_close_to_alone(tmp_path):
+    argv = ["--exp", "no_wd", "--p", "23", "--steps", "200", "--seeds", "0,1", "--prune-rates", "0.3,0.9",
+            "--device", "cuda"]
+    for name in ("a", "b"):
+        assert run_cli(argv + ["--out", str(tmp_path / name)]) == 0
+    assert curves_by_run(tmp_path / "a") == curves_by_run(tmp_path / "b")
+    assert run_cli(argv + ["--batch", "1", "--out", str(tmp_path / "alone")]) == 0
+    batched, alone = curves_by_run(tmp_path / "a"), curves_by_run(tmp_path / "alone")
+    worst = 0.0
+    for run in alone:
+        rows_a = list(csv.DictReader(alone[run].decode().splitlines()))
+        rows_b = list(csv.DictReader(batched[run].decode().splitlines()))
+        worst = max(worst, max(abs(float(x["train_loss"]) - float(y["train_loss"])) for x, y in zip(rows_a, rows_b)))
+    print(f"\ncuda: batched vs alone, identical CSVs: {alone == batched}; largest train-loss difference "
+          f"over 200 steps: {worst:.3g}")
+    assert worst < 1e-2
+
+
+@cuda
+def test_cuda_follows_the_cpu_for_the_first_steps(tmp_path):
+    argv = ["--exp", "base", "--steps", "300", "--seeds", "0"]
+    assert run_cli(argv + ["--device", "cpu", "--out", str(tmp_path / "cpu")]) == 0
+    assert run_cli(argv + ["--device", "cuda", "--out", str(tmp_path / "cuda")]) == 0
+    (run, cpu), = curves_by_run(tmp_path / "cpu").items()
+    rows_cpu = list(csv.DictReader(cpu.decode().splitlines()))
+    rows_gpu = list(csv.DictReader(curves_by_run(tmp_path / "cuda")[run].decode().splitlines()))
+    diffs = [abs(float(a["train_loss"]) - float(b["train_loss"])) for a, b in zip(rows_cpu, rows_gpu)]
+    print(f"\ncuda vs cpu, MLP seed 0: train loss differs by at most {max(diffs[:20]):.2g} in the first 20 "
+          f"logged steps, {max(diffs):.2g} over 300 steps")
+    assert max(diffs[:20]) < 1e-4

@@ -361,11 +361,12 @@ def batch_key(m):
 PAD = 16  # each run's row of the batch starts on a 64-byte boundary, as a lone run's vector does
 
 
-def train_batch(ms, out, log):
-    """Train the members `ms` (equal batch_key) as one model with a leading run dimension: the
-    weights of run r are row r of one (R, N) tensor; one batched forward pass (the model's
-    forward_batch) and backward for all, one AdamW update of the stacked rows. Returns the summaries
-    (None for a run that diverged)."""
+def stack(ms):
+    """Stack the members `ms` (equal batch_key) into one model with a leading run dimension: the
+    trainable tensors of run r become row r of one (R, N) tensor theta (each network's tensors are
+    views of its row, so evaluate() and the checkpoints read them). Returns theta, the AdamW state and
+    step(t): one full-batch training step t of every run, a batched forward pass (the network's
+    forward_batch) and backward for all and one AdamW update of the stacked rows."""
     R, lead, image = len(ms), ms[0], ms[0].run.task in IMAGE_TASKS
     run0, device = lead.run, lead.theta.device
     N = lead.theta.numel()
@@ -374,7 +375,7 @@ def train_batch(ms, out, log):
     for r, m in enumerate(ms):
         theta[r, :N], exp_avg[r, :N], exp_avg_sq[r, :N] = m.theta, m.exp_avg, m.exp_avg_sq
         offset = 0
-        for p in m.params:  # the network computes with (and evaluate() reads) views of row r
+        for p in m.params:
             p.data = theta[r, offset:offset + p.numel()].view_as(p)
             offset += p.numel()
     if all(not torch.is_tensor(m.decay) for m in ms):
@@ -391,7 +392,6 @@ def train_batch(ms, out, log):
     x = torch.stack([m.data.x_train for m in ms])
     y = torch.stack([m.data.y_train for m in ms])
     forward = type(lead.model).forward_batch
-
     trained = names if run0.train_weights else []
     scored = names if lead.model.popup_scores is not None else []  # edge-popup: learned masks
 
@@ -413,13 +413,25 @@ def train_batch(ms, out, log):
             W[name] = w
         return W
 
+    def step(t):
+        th = theta.detach().requires_grad_()
+        grad, = torch.autograd.grad(batch_loss(forward(effective(th), x), y, image), th)
+        adamw_step(theta, grad, exp_avg, exp_avg_sq, t, run0.lr, run0.betas, run0.eps, decay)
+
+    return theta, exp_avg, exp_avg_sq, step
+
+
+def train_batch(ms, out, log):
+    """Train the members `ms` (equal batch_key) together (stack), logging, checkpointing and
+    finishing each as its own run. Returns the summaries (None for a run that diverged)."""
+    R, lead, image = len(ms), ms[0], ms[0].run.task in IMAGE_TASKS
+    run0, N = lead.run, lead.theta.numel()
+    theta, exp_avg, exp_avg_sq, train_step = stack(ms)
     label = run0.id if R == 1 else f"{R} runs: {run0.id} ... {ms[-1].run.id}"
     t0 = last_print = time.time()
     # Ctrl-C needs no handler: state.pt, saved with each checkpoint, is where a rerun resumes.
     for step in range(lead.start + 1, run0.steps + 1):
-        th = theta.detach().requires_grad_()
-        grad, = torch.autograd.grad(batch_loss(forward(effective(th), x), y, image), th)
-        adamw_step(theta, grad, exp_avg, exp_avg_sq, step, run0.lr, run0.betas, run0.eps, decay)
+        train_step(step)
         if should_log(step, run0.steps):
             live = [m for m in ms if not m.diverged]
             for m in live:
