@@ -771,6 +771,16 @@ def test_an_extended_base_replaces_the_shorter_one_in_the_claims(tmp_path):
     assert report.judge(claim, short + failing_longer, {}).verdict == "not reproduced"
 
 
+def test_mask_distance_claims_skip_the_interval_that_holds_memorization():
+    base = dict(arm="base", exp="jaccard", run="b", t_mem=84.0)
+    distance = {2000: 0.66, 4000: 0.2, 6000: 0.3, 8000: 0.1}   # the first interval: leaving theta_0
+    jump = {2000: -0.01, 4000: 0.0, 6000: 0.4, 8000: 0.01}
+    seed = report.Seed(0, [base], {}, {("jaccard", "b"): {"jaccard_all": distance, "d_test_acc": jump}})
+    assert report.distance_peaks_with_accuracy(seed) == (True, 6000)
+    holds, r = report.distance_correlates_with_accuracy(seed)
+    assert holds and r == pytest.approx(report.pearson([0.2, 0.3, 0.1], [0.0, 0.4, 0.01]))
+
+
 def test_fourier_periodic_from_is_where_the_entropy_made_90_percent_of_its_drop():
     row = dict(arm="ticket", exp="fourier", run="r")
     analysis = {("fourier", "r"): {"entropy_in": {0: 3.0, 2000: 1.2, 4000: 1.0, 50000: 1.0}}}
