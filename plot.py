@@ -5,7 +5,8 @@
 One PNG per experiment and task/model, mirroring the paper's figures: test accuracy against step for
 every arm (log-scaled steps), with the second panel the experiment's summary (L1/L2 norms for
 ticket_vs_norm, tau_grok against k for prune_rate, final test accuracy against k for no_wd, against
-the mask's source step for phase_tickets; the edge-popup arms next to v3's Table 1).
+the mask's source step for phase_tickets; the edge-popup arms next to v3's Table 1; the Fourier
+entropy of base and ticket over training; the mask distance next to the test-accuracy jumps).
 Needs matplotlib (optional: pip install matplotlib).
 """
 import argparse
@@ -62,12 +63,33 @@ def by_x(runs, x, y):
     return xs, [statistics.mean(groups[k]) for k in xs]
 
 
-SUMMARY_PANELS = ("ticket_vs_norm", "prune_rate", "no_wd", "phase_tickets", "edge_popup")
+SUMMARY_PANELS = ("ticket_vs_norm", "prune_rate", "no_wd", "phase_tickets", "edge_popup", "fourier", "jaccard")
 
 
-def summary_panel(ax, exp, runs, curves):
+def summary_panel(ax, exp, runs, curves, analysis):
     tickets = [r for r in runs if r["arm"] == "ticket"]
-    if exp == "ticket_vs_norm":  # L2 norms (solid, left axis) converge, L1 norms (dashed, right) do not
+    metric = lambda r, m: sorted((int(a["step"]), num(a["value"])) for a in analysis[(exp, r["run"])]
+                                 if a["metric"] == m)
+    if exp == "fourier":  # the mean Fourier entropy of the neurons' input weights, every checkpoint
+        for r in runs:
+            points = metric(r, "entropy_in")
+            ax.plot([s for s, _ in points], [v for _, v in points], color="C1" if r["arm"] == "ticket" else "C0",
+                    lw=1.6 if r["seed"] == "0" else 0.6, label=r["arm"] if r["seed"] == "0" else None)
+        ax.set_xlabel("step")
+        ax.set_ylabel("Fourier entropy of the neurons' input weights")
+        ax.legend(fontsize=6)
+    elif exp == "jaccard":  # mask distance 2k steps apart (left axis) and the test-accuracy change (right)
+        jumps = ax.twinx()
+        for r in runs:
+            for m, axis, ls in (("jaccard_all", ax, "-"), ("d_test_acc", jumps, ":")):
+                points = metric(r, m)
+                axis.plot([s for s, _ in points], [v for _, v in points], ls=ls, color=f"C{r['seed']}",
+                          label=f"seed {r['seed']}" if m == "jaccard_all" else None)
+        ax.set_xlabel("step (end of the 2k-step interval)")
+        ax.set_ylabel("Jaccard distance of the k = 0.6 masks (solid)")
+        jumps.set_ylabel("change in test accuracy (dotted)")
+        ax.legend(fontsize=6)
+    elif exp == "ticket_vs_norm":  # L2 norms (solid, left axis) converge, L1 norms (dashed, right) do not
         l1_axis = ax.twinx()
         for i, r in enumerate(r for r in runs if r["seed"] == "0"):
             rows = curves[(exp, r["run"])]
@@ -137,9 +159,12 @@ def main():
         print(f"plot.py: error: {e.filename}: no results there (run grok.py with --out {args.out})",
               file=sys.stderr)
         return 2
-    curves = defaultdict(list)
+    curves, analysis = defaultdict(list), defaultdict(list)
     for c in curve_rows:
         curves[(c["exp"], c["run"])].append(c)
+    if os.path.exists(os.path.join(args.out, "analysis.csv")):
+        for a in read(os.path.join(args.out, "analysis.csv")):
+            analysis[(a["exp"], a["run"])].append(a)
     figures = defaultdict(list)
     for r in summary:
         figures[(r["exp"], r["task"], r["model"])].append(r)
@@ -147,7 +172,7 @@ def main():
     for (exp, task, model), runs in sorted(figures.items()):
         if exp in SUMMARY_PANELS:
             fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-            summary_panel(right, exp, runs, curves)
+            summary_panel(right, exp, runs, curves, analysis)
         else:
             fig, left = plt.subplots(1, 1, figsize=(6, 4))
         curves_panel(left, runs, curves, exp, plt)
