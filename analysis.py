@@ -26,7 +26,6 @@ Mask distance (v3 section 5.1, Fig. 7). The Jaccard distance of two 0/1 masks,
 per matrix and over all matrices together; between the k = 0.6 global magnitude masks of the base's
 checkpoints 2,000 steps apart it measures how fast the network's structure is changing.
 """
-import math
 
 import torch
 

@@ -44,13 +44,13 @@ import time
 import torch
 
 import analysis
-import report
+import claims
 import tasks
 import tickets
 from models import MLP, MnistMLP
-from report import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
+from claims import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
 from trainer import (IMAGE_TASKS, MODELS, Diverged, Run, UsageError, build_model, load_checkpoint,
-                     load_data, loss_fn, read_csv, run_dir, train_many, upsert_csv, write_csv)
+                     load_data, loss_fn, read_csv, run_dir, train_many, upsert_csv)
 
 TASKS = tuple(tasks.OPERATIONS) + IMAGE_TASKS
 
@@ -420,7 +420,7 @@ def exp_jaccard(args):
         print(f"seed {b.run.seed}: largest mask distance {max(distance.values()):.3f} over the "
               f"{b.run.ckpt_every:,} steps ending at {max(distance, key=distance.get):,}, largest "
               f"test-accuracy jump {max(jump.values()):+.3f} ending at {max(jump, key=jump.get):,}; "
-              f"Pearson r = {report.pearson(list(distance.values()), list(jump.values())):.2f}")
+              f"Pearson r = {claims.pearson(list(distance.values()), list(jump.values())):.2f}")
     return [b.row for b in bases]
 
 

@@ -16,7 +16,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-from report import PAPER_TABLE_1, POPUP_STEPS  # v3 Table 1
+from claims import PAPER_TABLE_1, POPUP_STEPS  # v3 Table 1
 
 
 

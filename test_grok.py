@@ -1,6 +1,8 @@
 """Tests: pruners against torch.nn.utils.prune, AdamW against torch.optim.AdamW, the fast forward
 passes against the direct form, the IDX loader on a fixture it writes, every experiment end to end
-on a tiny configuration, resuming, and bad input. Run: python -m pytest -q test_grok.py (~1 minute on 2 cores)."""
+on a tiny configuration, resuming, bad input, many runs batched against the same runs alone, every
+claim of claims.py on hand-made runs where it holds and where it fails, the analyses against values
+computed by hand. Run: python -m pytest -q test_grok.py (~1 minute on 2 cores)."""
 import csv
 import gzip
 import json
@@ -579,7 +581,7 @@ def test_run_all_list_prints_commands_grok_accepts(tmp_path):
     assert {e[3] for e in exps} == {(0, 1, 2)}
     # every claim of report.py is made by one of these commands (same experiment, model, task, length)
     made = {(e[0], e[1], e[2], e[4]) for e in exps}
-    for claim in report.CLAIMS:
+    for claim in claims.CLAIMS:
         args = grok.parse_args(claim.command.split("grok.py ", 1)[1].split())
         assert (args.exp, args.task, args.model, args.steps) in made, claim.name
 
@@ -615,6 +617,7 @@ def test_unwritable_out_exits_2(tmp_path, capsys):
 # ---------------------------------------------------------------------------------------------------
 # report.py: every claim judged on hand-made runs, one world where each holds and one where each fails
 
+import claims
 import report
 
 SUMMARY_FIELDS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "steps", "t_mem",
@@ -647,7 +650,7 @@ def write_world(folder, good, seeds=(0, 1)):
             if task == "mnist":
                 add(arm="ticket_trained", k=0.6, t_gen=1000 if good else None, **at)
         add("prune_rate", "base", seed, t_gen=20000)
-        for k in report.PRUNE_RATES:
+        for k in claims.PRUNE_RATES:
             if good:
                 add("prune_rate", "ticket", seed, k=k, t_gen=None if k == 0.9 else 1000 + round(abs(k - 0.7) * 1e4))
             else:
@@ -697,15 +700,15 @@ def write_world(folder, good, seeds=(0, 1)):
                          dict(exp="jaccard", run=rows[-1]["run"], step=step, metric="d_test_acc",
                               value=0.5 if near else 0.01)]
     os.makedirs(folder, exist_ok=True)
-    grok.write_csv(os.path.join(folder, "analysis.csv"), analyses, ["exp", "run", "step", "metric", "value"])
-    grok.write_csv(os.path.join(folder, "summary.csv"), rows, SUMMARY_FIELDS)
-    grok.write_csv(os.path.join(folder, "curves.csv"), curves, ["run", "step", "train_acc", "test_acc"])
+    trainer.write_csv(os.path.join(folder, "analysis.csv"), analyses, ["exp", "run", "step", "metric", "value"])
+    trainer.write_csv(os.path.join(folder, "summary.csv"), rows, SUMMARY_FIELDS)
+    trainer.write_csv(os.path.join(folder, "curves.csv"), curves, ["run", "step", "train_acc", "test_acc"])
     return folder
 
 
 def test_every_claim_holds_in_a_world_made_to_hold_it(tmp_path):
     verdicts = report.judge_all([write_world(str(tmp_path / "good"), good=True)])[0]
-    assert {v.claim.name: v.verdict for v in verdicts} == {c.name: "reproduced" for c in report.CLAIMS}
+    assert {v.claim.name: v.verdict for v in verdicts} == {c.name: "reproduced" for c in claims.CLAIMS}
     assert all(list(v.per_seed) == [0, 1] for v in verdicts)
 
 
@@ -717,16 +720,16 @@ def test_every_claim_fails_in_a_world_made_to_fail_it(tmp_path):
     verdicts = report.judge_all([write_world(str(tmp_path / "bad"), good=False)])[0]
     got = {v.claim.name: v.verdict for v in verdicts}
     assert got == {c.name: "reproduced" if c.name in IMPLIED_IN_BAD_WORLD else "not reproduced"
-                   for c in report.CLAIMS}
-    seed = report.Seed(0, [dict(arm="ticket", prune_rate=k, t_gen=None, final_test_acc=0.2, run=str(k))
+                   for c in claims.CLAIMS}
+    seed = claims.Seed(0, [dict(arm="ticket", prune_rate=k, t_gen=None, final_test_acc=0.2, run=str(k))
                            for k in (0.1, 0.5, 0.9)], {})
-    assert report.some_rate_generalizes(0.1, 0.9)(seed) == (False, 0.2)
+    assert claims.some_rate_generalizes(0.1, 0.9)(seed) == (False, 0.2)
 
 
 def test_every_claim_says_what_it_tests_and_what_its_value_is():
-    names = [c.name for c in report.CLAIMS]
+    names = [c.name for c in claims.CLAIMS]
     assert len(names) == len(set(names))
-    for claim in report.CLAIMS:
+    for claim in claims.CLAIMS:
         assert report.Verdict(claim, {}).measure() != "-", claim.name
         assert claim.kind in ("paper", "sub", "variant", "diagnostic")
         assert claim.command.startswith(("python grok.py", "OMP_NUM_THREADS=1 python grok.py"))
@@ -734,7 +737,7 @@ def test_every_claim_says_what_it_tests_and_what_its_value_is():
 
 
 def test_verdicts_over_seeds_and_missing_runs(tmp_path):
-    claim = report.CLAIMS[0]
+    claim = claims.CLAIMS[0]
     verdict = lambda per_seed: report.Verdict(claim, per_seed).verdict
     assert verdict({}) == "not run"
     assert verdict({0: (None, None), 1: (None, 5)}) == "inconclusive"
@@ -744,23 +747,23 @@ def test_verdicts_over_seeds_and_missing_runs(tmp_path):
     v = report.Verdict(claim, {0: (True, 600.0), 1: (True, None), 2: (True, 500.0)})
     assert v.ours() == "550 ± 71 (1 n.r.)" and v.seeds() == "600 / n.r. / 500"
     # a speed-up is at least 2x: a few percent is within the spread of t_gen between seeds and machines
-    assert report.sooner(600, 17400) and report.sooner(5000, 10000)
-    assert not report.sooner(14520, 15360) and not report.sooner(report.INF, report.INF)
-    assert report.sooner(600, report.INF)
+    assert claims.sooner(600, 17400) and claims.sooner(5000, 10000)
+    assert not claims.sooner(14520, 15360) and not claims.sooner(claims.INF, claims.INF)
+    assert claims.sooner(600, claims.INF)
     # a base that never generalized makes its ticket claims inconclusive, not failed
     base = dict(arm="base", t_mem=100.0, t_gen=None, run="b")
     ticket = dict(arm="ticket", t_gen=600.0, run="t")
-    assert report.ticket_before_base()(report.Seed(0, [base, ticket], {})) == (None, 600.0)
+    assert claims.ticket_before_base()(claims.Seed(0, [base, ticket], {})) == (None, 600.0)
     # a seed without the runs a claim needs is left out, and the claim is "not run"
     folder = write_world(str(tmp_path / "w"), good=True, seeds=(0,))
     rows, curves, _ = report.load([folder])
     rows = [r for r in rows if not (r["exp"] == "pai" and r["arm"] == "synflow")]
-    assert report.judge(next(c for c in report.CLAIMS if c.name == "pai_no_speedup"), rows, curves).verdict == "not run"
+    assert report.judge(next(c for c in claims.CLAIMS if c.name == "pai_no_speedup"), rows, curves).verdict == "not run"
 
 
 def test_an_extended_base_replaces_the_shorter_one_in_the_claims(tmp_path):
     rows, _, _ = report.load([write_world(str(tmp_path), good=True, seeds=(0,))])
-    claim = next(c for c in report.CLAIMS if c.name == "add_transformer_ticket_early")
+    claim = next(c for c in claims.CLAIMS if c.name == "add_transformer_ticket_early")
     short = [dict(r, steps=r["steps"], t_gen=None if r["arm"] == "base" else r["t_gen"]) for r in rows]
     assert report.judge(claim, short, {}).verdict == "inconclusive"  # the 50k base never generalized
     longer = [dict(r, steps=100000.0, run=r["run"] + "-100k") for r in rows
@@ -776,25 +779,25 @@ def test_mask_distance_claims_skip_the_interval_that_holds_memorization():
     base = dict(arm="base", exp="jaccard", run="b", t_mem=84.0)
     distance = {2000: 0.66, 4000: 0.2, 6000: 0.3, 8000: 0.1}   # the first interval: leaving theta_0
     jump = {2000: -0.01, 4000: 0.0, 6000: 0.4, 8000: 0.01}
-    seed = report.Seed(0, [base], {}, {("jaccard", "b"): {"jaccard_all": distance, "d_test_acc": jump}})
-    assert report.distance_peaks_with_accuracy(seed) == (True, 6000)
-    holds, r = report.distance_correlates_with_accuracy(seed)
-    assert holds and r == pytest.approx(report.pearson([0.2, 0.3, 0.1], [0.0, 0.4, 0.01]))
+    seed = claims.Seed(0, [base], {}, {("jaccard", "b"): {"jaccard_all": distance, "d_test_acc": jump}})
+    assert claims.distance_peaks_with_accuracy(seed) == (True, 6000)
+    holds, r = claims.distance_correlates_with_accuracy(seed)
+    assert holds and r == pytest.approx(claims.pearson([0.2, 0.3, 0.1], [0.0, 0.4, 0.01]))
 
 
 def test_fourier_periodic_from_is_where_the_entropy_made_90_percent_of_its_drop():
     row = dict(arm="ticket", exp="fourier", run="r")
     analysis = {("fourier", "r"): {"entropy_in": {0: 3.0, 2000: 1.2, 4000: 1.0, 50000: 1.0}}}
-    assert report.periodic_from(report.Seed(0, [row], {}, analysis), "ticket") == 2000
+    assert claims.periodic_from(claims.Seed(0, [row], {}, analysis), "ticket") == 2000
     analysis = {("fourier", "r"): {"entropy_in": {0: 3.0, 2000: 3.1, 50000: 3.0}}}
-    assert report.periodic_from(report.Seed(0, [row], {}, analysis), "ticket") == report.INF
+    assert claims.periodic_from(claims.Seed(0, [row], {}, analysis), "ticket") == claims.INF
 
 
 def test_spearman_against_a_hand_computed_value():
-    assert report.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
-    assert report.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert claims.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert claims.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
     # ranks x = 1,2,3 ; y = 1.5,1.5,3 (a tie): r = cov / (sx sy) = 1.5 / sqrt(2 * 1.5)
-    assert report.spearman([1, 2, 3], [5, 5, 7]) == pytest.approx(1.5 / math.sqrt(2 * 1.5))
+    assert claims.spearman([1, 2, 3], [5, 5, 7]) == pytest.approx(1.5 / math.sqrt(2 * 1.5))
 
 
 def test_report_blocks_are_regenerated_and_checked(tmp_path):
