@@ -70,18 +70,22 @@ def load(outs):
 
 def selected(select, rows):
     """The rows matching `select`. Without a steps in it, each seed keeps the runs of one length: the
-    shortest whose base generalized, else the longest. A base extended to --steps 100000 because it
-    had not generalized in 50,000 replaces the shorter one, and the arms derived from it theirs."""
+    shortest whose base generalized; else the longest whose derived runs are there. A base extended to
+    --steps 100000 because it had not generalized in 50,000 replaces the shorter one, and the arms
+    derived from it replace theirs."""
     mine = [r for r in rows if all(r.get(k) == (v if isinstance(v, str) else float(v))
                                    for k, v in select.items())]
     if "steps" in select:
         return mine
     chosen = {}
     for seed in {r["seed"] for r in mine}:
-        bases = sorted((r["steps"], r["t_gen"] is None) for r in mine if r["seed"] == seed and r["arm"] == "base")
+        ours = [r for r in mine if r["seed"] == seed]
+        bases = sorted((r["steps"], r["t_gen"] is None) for r in ours if r["arm"] == "base")
         generalized = [steps for steps, never in bases if not never]
+        derived = {r["steps"] for r in ours if r["arm"] != "base"}
         if bases:
-            chosen[seed] = generalized[0] if generalized else bases[-1][0]
+            chosen[seed] = generalized[0] if generalized else max(
+                [steps for steps, _ in bases if steps in derived] or [bases[-1][0]])
     return [r for r in mine if r["seed"] not in chosen or r["steps"] == chosen[r["seed"]]]
 
 

@@ -773,6 +773,9 @@ def test_an_extended_base_replaces_the_shorter_one_in_the_claims(tmp_path):
     failing_longer = [dict(r, ticket=None, t_gen=None if r["arm"] == "ticket" else r["t_gen"]) for r in longer]
     assert report.judge(claim, rows + failing_longer, {}).verdict == "reproduced"
     assert report.judge(claim, short + failing_longer, {}).verdict == "not reproduced"
+    # an extended base that did not generalize either, whose arms were not trained: the shorter runs
+    longer_base = [dict(r, t_gen=None) for r in longer if r["arm"] == "base"]
+    assert report.judge(claim, short + longer_base, {}).verdict == "inconclusive"
 
 
 def test_mask_distance_claims_skip_the_interval_that_holds_memorization():
@@ -899,10 +902,12 @@ BATCHED = [
     ["--exp", "no_wd", "--p", "23", "--steps", "40", "--seeds", "0,1", "--prune-rates", "0.3,0.9"],
     # Transformer: tickets, and dense controls rescaled to the ticket's norms, in one batch
     ["--exp", "ticket_vs_norm", "--model", "transformer", "--p", "23", "--steps", "30", "--seeds", "0,1"],
+    # edge-popup: learned masks, frozen or trained weights, decayed or not, a re-seeded split
+    ["--exp", "edge_popup", "--p", "23", "--steps", "100", "--seeds", "0"],
 ]
 
 
-@pytest.mark.parametrize("argv", BATCHED, ids=["mlp-no_wd", "transformer-ticket_vs_norm"])
+@pytest.mark.parametrize("argv", BATCHED, ids=["mlp-no_wd", "transformer-ticket_vs_norm", "mlp-edge_popup"])
 def test_a_run_in_a_batch_writes_the_same_curves_as_alone(tmp_path, argv):
     assert run_cli(argv + ["--ckpt-every", "20", "--batch", "1", "--out", str(tmp_path / "alone")]) == 0
     assert run_cli(argv + ["--ckpt-every", "20", "--out", str(tmp_path / "batched")]) == 0
