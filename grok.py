@@ -102,8 +102,15 @@ class Base:
 
 
 def train_jobs(exp, args, jobs):
-    """Train `jobs` (as batches, at most --batch runs in each) and record them; their rows."""
-    summaries = train_many([(j.run, j.model, j.data) for j in jobs], args.out, args.device, args.batch)
+    """Train `jobs` (as batches, at most --batch runs in each) and record them; their rows. When some
+    diverge, the others are recorded before the error goes up."""
+    try:
+        summaries = train_many([(j.run, j.model, j.data) for j in jobs], args.out, args.device, args.batch)
+    except Diverged as e:
+        for j, s in zip(jobs, e.summaries):
+            if s is not None:
+                record(exp, args.out, j.run, s, **j.extra)
+        raise
     return [record(exp, args.out, j.run, s, **j.extra) for j, s in zip(jobs, summaries)]
 
 

@@ -982,6 +982,7 @@ def test_a_diverging_run_stops_without_taking_its_batch_down(tmp_path, capsys, m
     assert "diverged" in err and "-s1-" in err and err.count("\n") == 1
     finished = {d.split("-")[2] for d in os.listdir(out) if os.path.exists(out / d / "summary.json")}
     assert finished == {"s0", "s2"}  # the others finished; the diverged one left no summary
+    assert sorted(r["seed"] for r in read_csv(out / "summary.csv")) == ["0", "2"]  # and were recorded
 
 
 # ---------------------------------------------------------------------------------------------------

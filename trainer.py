@@ -46,7 +46,12 @@ class UsageError(Exception):
 
 
 class Diverged(Exception):
-    """The loss became NaN or infinite."""
+    """The loss of some runs became NaN or infinite; `summaries` holds every run's summary (None for
+    the runs that diverged), so that the others can still be recorded."""
+
+    def __init__(self, message, summaries=()):
+        super().__init__(message)
+        self.summaries = list(summaries)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -298,9 +303,10 @@ def train_many(members, out, device="cpu", batch=0, log=print):
                     summaries[i] = summary
                     if member.diverged:
                         diverged.append(member.diverged)
+    summaries = [summaries[first[run.id]] for run, _, _ in members]
     if diverged:
-        raise Diverged("; ".join(diverged))
-    return [summaries[first[run.id]] for run, _, _ in members]
+        raise Diverged("; ".join(diverged), summaries)
+    return summaries
 
 
 @dataclasses.dataclass
