@@ -65,15 +65,18 @@ CURVE_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_de
 # ---------------------------------------------------------------------------------------------------
 # Results as CSV
 
-def record(exp, out, run, summary, **extra):
-    """The run's summary row (and its curves) in out/summary.csv and out/curves.csv."""
-    ident = dict(exp=exp, task=run.task, model=run.model, arm=run.arm, seed=run.seed,
-                 prune_rate=run.prune_rate, weight_decay=run.weight_decay, run=run.id)
-    curves = [{**ident, **r} for r in read_csv(os.path.join(run_dir(out, run), "curves.csv"))]
+def record(exp, out, finished):
+    """The summary rows (and curves) of the runs `finished`, [(run, summary, extra columns)], in
+    out/summary.csv and out/curves.csv, written once for all of them; returns the rows."""
+    rows, curves = [], []
+    for run, summary, extra in finished:
+        ident = dict(exp=exp, task=run.task, model=run.model, arm=run.arm, seed=run.seed,
+                     prune_rate=run.prune_rate, weight_decay=run.weight_decay, run=run.id)
+        curves += [{**ident, **r} for r in read_csv(os.path.join(run_dir(out, run), "curves.csv"))]
+        rows.append({**ident, **summary, "lr": run.lr, "steps": run.steps, "threshold": run.threshold, **extra})
     upsert_csv(os.path.join(out, "curves.csv"), curves, CURVE_COLUMNS)
-    row = {**ident, **summary, "lr": run.lr, "steps": run.steps, "threshold": run.threshold, **extra}
-    upsert_csv(os.path.join(out, "summary.csv"), [row], SUMMARY_COLUMNS)
-    return row
+    upsert_csv(os.path.join(out, "summary.csv"), rows, SUMMARY_COLUMNS)
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -107,11 +110,9 @@ def train_jobs(exp, args, jobs):
     try:
         summaries = train_many([(j.run, j.model, j.data) for j in jobs], args.out, args.device, args.batch)
     except Diverged as e:
-        for j, s in zip(jobs, e.summaries):
-            if s is not None:
-                record(exp, args.out, j.run, s, **j.extra)
+        record(exp, args.out, [(j.run, s, j.extra) for j, s in zip(jobs, e.summaries) if s is not None])
         raise
-    return [record(exp, args.out, j.run, s, **j.extra) for j, s in zip(jobs, summaries)]
+    return record(exp, args.out, [(j.run, s, j.extra) for j, s in zip(jobs, summaries)])
 
 
 def by_seed(rows):
