@@ -32,6 +32,7 @@ Experiments (--exp), each a small function of grok.py composed from train_many()
   edge_popup      from a memorizing checkpoint: train weights / learn only the mask / both
   fourier         Fourier entropy of the hidden neurons, base vs ticket, at every checkpoint
   jaccard         distance between the base's masks 2k steps apart vs its test-accuracy jumps
+  graph           spectral gaps, Ramanujan gap, path length of the base's masks over its training
 """
 import argparse
 import dataclasses
@@ -432,10 +433,32 @@ def exp_jaccard(args):
     return [b.row for b in bases]
 
 
+def exp_graph(args):
+    """v3's graph metrics (analysis.graph_metrics) of the base's k = --prune-rate magnitude masks at
+    every checkpoint: how the structure of the network changes as it groks."""
+    needs_modular_mlp(args)
+    bases = train_bases("graph", args)
+    for b in bases:
+        acc, found = test_acc_at(args.out, b.run), []
+        for step in checkpoint_steps(b.run):
+            weights = checkpoint(args.out, b.run, step)
+            metrics = analysis.graph_metrics(weights, analysis.magnitude_mask(weights, args.prune_rate))
+            found += [dict(step=step, metric=m, value=v) for m, v in metrics.items()]
+            found.append(dict(step=step, metric="test_acc", value=acc.get(step)))
+        record_analysis("graph", args.out, b.run, found)
+        at = {(r["step"], r["metric"]): r["value"] for r in found}
+        for step in (0, 10000, 20000, b.run.steps):
+            if (step, "spectral_gap") in at:
+                print(f"seed {b.run.seed} step {step:,}: " + ", ".join(
+                    f"{m} {at[step, m]:.3f}" for m in ("spectral_gap", "weighted_spectral_gap", "ramanujan_gap",
+                                                      "average_shortest_path", "test_acc")))
+    return [b.row for b in bases]
+
+
 EXPERIMENTS = {"base": exp_base, "ticket": exp_ticket, "ticket_vs_norm": exp_ticket_vs_norm,
                "prune_rate": exp_prune_rate, "no_wd": exp_no_wd, "phase_tickets": exp_phase_tickets,
                "pai": exp_pai, "edge_popup": exp_edge_popup, "fourier": exp_fourier,
-               "jaccard": exp_jaccard}
+               "jaccard": exp_jaccard, "graph": exp_graph}
 
 
 def print_table(rows):

@@ -18,7 +18,7 @@ should carry over between machines.
 
 RESULTS.md and README.md hold blocks between `<!-- report:WHAT -->` and `<!-- /report -->`, where WHAT
 is `verdicts`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]`, `popup`
-or `fourier`; --write fills them from results/, the prose around them is written by hand.
+or `analysis exp=E`; --write fills them from results/, the prose around them is written by hand.
 """
 import argparse
 import csv
@@ -229,35 +229,35 @@ def block_popup(rows, curves):
     return md_table(["arm", "seeds"] + [f"step {s:,} (paper)" for s in POPUP_STEPS], lines)
 
 
-FOURIER_STEPS = (0, 2000, 4000, 10000, 14000, 20000, 30000, 50000)
+ANALYSIS_STEPS = (0, 2000, 4000, 10000, 14000, 20000, 30000, 50000)
 PAPER_FOURIER = {("base", "authors_entropy_in"): {14000: 3.41, 20000: 3.29, 30000: 3.23},
                  ("ticket", "authors_entropy_in"): {0: 3.456, 2000: 3.26}}  # read off v3 Fig. 8
 
 
-def block_fourier(rows, analysis):
-    """Mean ± std over seeds of each Fourier metric of base and ticket at FOURIER_STEPS, with the
-    values the paper's figure shows (the authors' variant) beside."""
-    mine = [r for r in rows if r["exp"] == "fourier"]
+def block_analysis(rows, analysis, option):
+    """Mean ± std over seeds of each metric of an analysis (option: exp=fourier or exp=graph) at
+    ANALYSIS_STEPS, per arm, with the values the paper's figure shows beside (PAPER_FOURIER)."""
+    exp = parse_select(option)["exp"]
+    mine = [r for r in rows if r["exp"] == exp]
+    metrics = sorted({m for r in mine for m in analysis.get((exp, r["run"]), {})} - {"test_acc", "entropy_flat"})
     lines = []
-    for metric in ("entropy_in", "entropy_out", "authors_entropy_in", "authors_entropy_out"):
-        for arm in ("base", "ticket"):
+    for metric in metrics:
+        for arm in dict.fromkeys(r["arm"] for r in mine):
             runs = [r for r in mine if r["arm"] == arm]
-            if not runs:
-                continue
             cells = []
-            for step in FOURIER_STEPS:
-                values = [analysis.get(("fourier", r["run"]), {}).get(metric, {}).get(step) for r in runs]
+            for step in ANALYSIS_STEPS:
+                values = [analysis.get((exp, r["run"]), {}).get(metric, {}).get(step) for r in runs]
                 values = [v for v in values if v is not None]
                 text = "-" if not values else f"{statistics.mean(values):.2f}" + (
                     f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else "")
-                paper = PAPER_FOURIER.get((arm, metric), {}).get(step)
+                paper = PAPER_FOURIER.get((arm, metric), {}).get(step) if exp == "fourier" else None
                 cells.append(text + (f" ({paper})" if paper else ""))
             lines.append([metric, arm, ",".join(f"{r['seed']:.0f}" for r in runs)] + cells)
-    return md_table(["metric", "arm", "seeds"] + [f"step {s:,} (paper)" for s in FOURIER_STEPS], lines)
+    return md_table(["metric", "arm", "seeds"] + [f"step {s:,}" for s in ANALYSIS_STEPS], lines)
 
 
 BLOCK = re.compile(r"(<!-- report:([^\n]*?) -->\n)(.*?)(<!-- /report -->)", re.S)
-BLOCKS = ("verdicts", "claims", "runs", "popup", "fourier")
+BLOCKS = ("verdicts", "claims", "runs", "popup", "analysis")
 
 
 def fill(text, verdicts, rows, curves, analysis):
@@ -270,7 +270,7 @@ def fill(text, verdicts, rows, curves, analysis):
                 "claims": lambda: block_verdicts(verdicts, option),
                 "runs": lambda: block_runs(rows, option),
                 "popup": lambda: block_popup(rows, curves),
-                "fourier": lambda: block_fourier(rows, analysis)}[what]()
+                "analysis": lambda: block_analysis(rows, analysis, option)}[what]()
         return m.group(1) + body + "\n" + m.group(4)
     return BLOCK.sub(one, text)
 

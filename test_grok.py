@@ -326,7 +326,7 @@ ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
         "phase_tickets": ["base", "ticket", "ticket", "ticket"],
         "pai": ["base", "ticket", "random", "snip", "grasp", "synflow"],
         "edge_popup": ["mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"],
-        "fourier": ["base", "ticket"], "jaccard": ["base"]}
+        "fourier": ["base", "ticket"], "jaccard": ["base"], "graph": ["base"]}
 TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"]}  # theta_mem must be memorizing
 
 
@@ -808,7 +808,7 @@ def test_report_blocks_are_regenerated_and_checked(tmp_path):
     verdicts, rows, curves, analysis = report.judge_all([folder])
     text = ("intro\n<!-- report:runs exp=prune_rate -->\nstale\n<!-- /report -->\nmiddle\n"
             "<!-- report:claims pai -->\n<!-- /report -->\n<!-- report:popup -->\n<!-- /report -->\n"
-            "<!-- report:fourier -->\n<!-- /report -->\n")
+            "<!-- report:analysis exp=fourier -->\n<!-- /report -->\n")
     new = report.fill(text, verdicts, rows, curves, analysis)
     assert new.startswith("intro\n<!-- report:runs exp=prune_rate -->\n| arm |") and "stale" not in new
     assert "| ticket | 0.9 |  | 50,000 | 0,1 | 100 / 100 | n.r. / n.r. | n.r. |" in new
@@ -1022,3 +1022,42 @@ def test_cuda_follows_the_cpu_for_the_first_steps(tmp_path):
     print(f"\ncuda vs cpu, MLP seed 0: train loss differs by at most {max(diffs[:20]):.2g} in the first 20 "
           f"logged steps, {max(diffs):.2g} over 300 steps")
     assert max(diffs[:20]) < 1e-4
+
+
+def test_graph_metrics_on_graphs_known_by_hand():
+    # complete bipartite K_{3,5}: s = (sqrt(15), 0, 0): gap sqrt(15); d_avg = 2 * 15 / 8; mu = 0
+    K = torch.ones(3, 5)
+    assert analysis.spectral_gap(K) == pytest.approx(math.sqrt(15))
+    assert analysis.ramanujan_gap(K) == pytest.approx(2 * math.sqrt(30 / 8 - 1))
+    # the cycle of length 2n as a bipartite graph (u_i - v_i, u_i - v_{i+1}): s_k = 2 |cos(pi k / n)|
+    n = 6
+    C = torch.eye(n) + torch.roll(torch.eye(n), 1, dims=1)
+    assert analysis.spectral_gap(C) == pytest.approx(2 - 2 * math.cos(math.pi / n))
+    assert analysis.ramanujan_gap(C) == pytest.approx(2 * math.sqrt(2 - 1) - 2 * math.cos(math.pi / n))
+    # a 3-regular bipartite graph on 7 + 7 nodes (three shifted identities): s_1 = 3, the rest of the
+    # spectrum is |1 + w^k + w^3k| for the 7th roots of unity w
+    R = sum(torch.roll(torch.eye(7), s, dims=1) for s in (0, 1, 3))
+    w = [complex(math.cos(2 * math.pi * k / 7), math.sin(2 * math.pi * k / 7)) for k in range(7)]
+    second = sorted(abs(1 + w[k] + w[k] ** 3) for k in range(1, 7))[-1]
+    assert analysis.spectral_gap(R) == pytest.approx(3 - second)
+    assert analysis.ramanujan_gap(R) == pytest.approx(2 * math.sqrt(2) - second)  # the Fano plane: Ramanujan
+    assert analysis.ramanujan_gap(R) > 0
+    # weighted: scaling every weight scales the gap
+    assert analysis.spectral_gap(2.5 * C) == pytest.approx(2.5 * (2 - 2 * math.cos(math.pi / n)))
+
+
+def test_path_length_and_clustering_by_hand():
+    triangle = torch.ones(3, 3, dtype=torch.bool) & ~torch.eye(3, dtype=torch.bool)
+    assert analysis.average_shortest_path(triangle) == pytest.approx(1.0)
+    assert analysis.clustering(triangle) == pytest.approx(1.0)
+    path = torch.zeros(4, 4, dtype=torch.bool)  # 0 - 1 - 2 - 3: distances 1,2,3,1,2,1 (each twice)
+    for a in range(3):
+        path[a, a + 1] = path[a + 1, a] = True
+    assert analysis.average_shortest_path(path) == pytest.approx(10 / 6)
+    assert analysis.clustering(path) == 0.0
+    # a layered network: 2 inputs -> 2 hidden (all edges) -> 1 output (from hidden 0 only)
+    A = analysis.layered_adjacency({"a": torch.ones(2, 2), "b": torch.tensor([[1.0, 0.0]])}, ["a", "b"])
+    assert A.shape == (5, 5) and A.sum().item() == 2 * (4 + 1) and torch.equal(A, A.T)
+    assert analysis.clustering(A) == 0.0  # layered graphs have no triangles
+    # pairs: in-in 2 (x2), hid-hid 2 (x2), in-hid 1 (x8), in-out 2 (x4), hid0-out 1 (x2), hid1-out 3 (x2)
+    assert analysis.average_shortest_path(A) == pytest.approx((2 * 2 + 2 * 2 + 8 + 4 * 2 + 2 + 3 * 2) / 20)
