@@ -33,6 +33,7 @@ Experiments (--exp), each a small function of grok.py composed from train_many()
   fourier         Fourier entropy of the hidden neurons, base vs ticket, at every checkpoint
   jaccard         distance between the base's masks 2k steps apart vs its test-accuracy jumps
   graph           spectral gaps, Ramanujan gap, path length of the base's masks over its training
+  ops             base vs ticket for every modular operation (add, sub, mul, x2y2, x2xyy2, x3xy)
 """
 import argparse
 import dataclasses
@@ -150,10 +151,10 @@ def train_bases(exp, args, arms=({},)):
     trained as one batch or reused when finished."""
     runs = [base_run(args, seed, **changes) for seed in args.seeds for changes in arms]
     data = {}
-    for run in runs:  # the runs of one seed share its split
-        key = (run.seed, run.frac_train)
+    for run in runs:  # the runs of one task and seed share its split
+        key = (run.task, run.seed, run.frac_train)
         data[key] = data.get(key) or load_data(run)
-    jobs = [Job(run, build_model(run), data[run.seed, run.frac_train]) for run in runs]
+    jobs = [Job(run, build_model(run), data[run.task, run.seed, run.frac_train]) for run in runs]
     return [Base(j.run, row, j.data) for j, row in zip(jobs, train_jobs(exp, args, jobs))]
 
 
@@ -268,6 +269,16 @@ def exp_no_wd(args):
                        grokking_note(b.row, b.run.seed))
             for b in bases if b.run.arm == "base" for k in rates]
     return by_seed([b.row for b in bases] + train_jobs("no_wd", args, jobs))
+
+
+def exp_ops(args):
+    """Base against the grokking ticket for every operation of tasks.OPERATIONS (v3 Fig. 2c), on the
+    unordered pairs as the authors (the MLP cannot tell (a, b) from (b, a)); --task is ignored."""
+    if args.task in IMAGE_TASKS or args.ordered:
+        raise UsageError("--exp ops runs every modular operation on unordered pairs: drop --task and --ordered")
+    bases = train_bases("ops", args, arms=[dict(task=op) for op in tasks.OPERATIONS])
+    jobs = [ticket_job(args, b, ticket_run(args, b.run), grokking_note(b.row, b.run.seed)) for b in bases]
+    return by_seed([b.row for b in bases] + train_jobs("ops", args, jobs))
 
 
 PHASE_LAST_STEP = 30_000  # the paper's phase tickets: masks from steps 2k, 4k, ..., 30k
@@ -458,7 +469,7 @@ def exp_graph(args):
 EXPERIMENTS = {"base": exp_base, "ticket": exp_ticket, "ticket_vs_norm": exp_ticket_vs_norm,
                "prune_rate": exp_prune_rate, "no_wd": exp_no_wd, "phase_tickets": exp_phase_tickets,
                "pai": exp_pai, "edge_popup": exp_edge_popup, "fourier": exp_fourier,
-               "jaccard": exp_jaccard, "graph": exp_graph}
+               "jaccard": exp_jaccard, "graph": exp_graph, "ops": exp_ops}
 
 
 def print_table(rows):

@@ -37,7 +37,7 @@ commands=(
   "python grok.py --exp ticket_vs_norm --model transformer --seeds 0,1,2 --steps 100000"
   "python grok.py --exp ticket_vs_norm --task mnist --seeds 0,1,2"
 )
-for exp in prune_rate no_wd phase_tickets pai edge_popup fourier jaccard graph; do
+for exp in prune_rate no_wd phase_tickets pai edge_popup fourier jaccard graph ops; do
   commands+=("python grok.py --exp $exp --seeds 0,1,2")
 done
 # the authors' variants of no_wd: their committed run (Transformer, 30,000 steps) and the MLP alike

@@ -326,7 +326,8 @@ ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
         "phase_tickets": ["base", "ticket", "ticket", "ticket"],
         "pai": ["base", "ticket", "random", "snip", "grasp", "synflow"],
         "edge_popup": ["mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"],
-        "fourier": ["base", "ticket"], "jaccard": ["base"], "graph": ["base"]}
+        "fourier": ["base", "ticket"], "jaccard": ["base"], "graph": ["base"],
+        "ops": ["base"] * len(tasks.OPERATIONS) + ["ticket"] * len(tasks.OPERATIONS)}
 TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"]}  # theta_mem must be memorizing
 
 
@@ -699,6 +700,10 @@ def write_world(folder, good, seeds=(0, 1)):
             analyses += [dict(exp="jaccard", run=rows[-1]["run"], step=step, metric="jaccard_all", value=distance),
                          dict(exp="jaccard", run=rows[-1]["run"], step=step, metric="d_test_acc",
                               value=0.5 if near else 0.01)]
+        # ops: add groks and its ticket is fast (good) or slow (bad); sub's base never groks: left out
+        for op, base_t_gen in (("add", 20000), ("sub", None)):
+            add("ops", "base", seed, task=op, t_gen=base_t_gen)
+            add("ops", "ticket", seed, task=op, k=0.6, t_gen=600 if good else 30000)
     os.makedirs(folder, exist_ok=True)
     trainer.write_csv(os.path.join(folder, "analysis.csv"), analyses, ["exp", "run", "step", "metric", "value"])
     trainer.write_csv(os.path.join(folder, "summary.csv"), rows, SUMMARY_FIELDS)
