@@ -181,15 +181,18 @@ def parse_select(text):
 
 
 def block_runs(rows, option):
-    """One line per arm (and k, source step) with its values per seed."""
+    """One line per task (when there are several), arm, k, mask source step and length, with its
+    values per seed."""
     mine = [r for r in rows if all(r.get(k) == (v if k != "steps" else float(v))
                                    for k, v in parse_select(option).items())]
+    several = len({r["task"] for r in mine}) > 1
     groups = {}
     for r in sorted(mine, key=lambda r: (r["seed"],)):
-        groups.setdefault((r["arm"], r["prune_rate"], r.get("source_step"), r["steps"]), []).append(r)
+        key = (r["task"], r["arm"], r["prune_rate"], r.get("source_step"), r["steps"])
+        groups.setdefault(key, []).append(r)
     cell = lambda v, spec: "n.r." if v is None else format(v, spec)
     lines = []
-    for (arm, k, source, steps), rs in groups.items():
+    for (task, arm, k, source, steps), rs in sorted(groups.items(), key=lambda kv: kv[0][0] if several else ""):
         t_gens = [r["t_gen"] for r in rs]
         reached = [t for t in t_gens if t is not None]
         mean = f"{statistics.mean(reached):,.0f}" if reached else "n.r."
@@ -197,17 +200,17 @@ def block_runs(rows, option):
             mean += f" ± {statistics.stdev(reached):,.0f}"
         if reached and len(reached) < len(t_gens):
             mean += f" ({len(t_gens) - len(reached)} n.r.)"
-        lines.append([arm, f"{k:g}", "" if source is None else f"{source:,.0f}", f"{steps:,.0f}",
-                      ",".join(f"{r['seed']:.0f}" for r in rs),
-                      " / ".join(cell(r["t_mem"], ",.0f") for r in rs),
-                      " / ".join(cell(r["t_gen"], ",.0f") for r in rs), mean,
-                      " / ".join(cell(r["final_test_acc"], ".3f") for r in rs),
-                      " / ".join(cell(r["l1_final"], ",.0f") for r in rs),
-                      " / ".join(cell(r["l2_final"], ".1f") for r in rs)])
-    return md_table(["arm", "k", "mask from step", "steps", "seeds", "t_mem", "t_gen", "t_gen mean ± std",
-                     "final test acc", "final L1", "final L2"], lines)
-
-
+        lines.append(([task] if several else []) + [
+            arm, f"{k:g}", "" if source is None else f"{source:,.0f}", f"{steps:,.0f}",
+            ",".join(f"{r['seed']:.0f}" for r in rs),
+            " / ".join(cell(r["t_mem"], ",.0f") for r in rs),
+            " / ".join(cell(r["t_gen"], ",.0f") for r in rs), mean,
+            " / ".join(cell(r["final_test_acc"], ".3f") for r in rs),
+            " / ".join(cell(r["l1_final"], ",.0f") for r in rs),
+            " / ".join(cell(r["l2_final"], ".1f") for r in rs)])
+    return md_table((["task"] if several else []) + [
+        "arm", "k", "mask from step", "steps", "seeds", "t_mem", "t_gen", "t_gen mean ± std",
+        "final test acc", "final L1", "final L2"], lines)
 
 
 def block_popup(rows, curves):
