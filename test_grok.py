@@ -726,9 +726,13 @@ def test_every_claim_fails_in_a_world_made_to_fail_it(tmp_path):
     got = {v.claim.name: v.verdict for v in verdicts}
     assert got == {c.name: "reproduced" if c.name in IMPLIED_IN_BAD_WORLD else "not reproduced"
                    for c in claims.CLAIMS}
-    seed = claims.Seed(0, [dict(arm="ticket", prune_rate=k, t_gen=None, final_test_acc=0.2, run=str(k))
-                           for k in (0.1, 0.5, 0.9)], {})
+    tickets = [dict(arm="ticket", prune_rate=k, t_gen=None, final_test_acc=0.2, run=str(k)) for k in (0.1, 0.5, 0.9)]
+    seed = claims.Seed(0, [dict(arm="base", t_gen=20000.0, run="b")] + tickets, {})
     assert claims.some_rate_generalizes(0.1, 0.9)(seed) == (False, 0.2)
+    # from a base that never generalized (a transition ticket) neither claim can be decided
+    seed = claims.Seed(0, [dict(arm="base", t_gen=None, run="b")] + tickets, {})
+    assert claims.some_rate_generalizes(0.1, 0.9)(seed) == (None, 0.2)
+    assert claims.rate_fails(0.9)(seed) == (None, 0.2)
 
 
 def test_every_claim_says_what_it_tests_and_what_its_value_is():
