@@ -1070,3 +1070,12 @@ def test_path_length_and_clustering_by_hand():
     assert analysis.clustering(A) == 0.0  # layered graphs have no triangles
     # pairs: in-in 2 (x2), hid-hid 2 (x2), in-hid 1 (x8), in-out 2 (x4), hid0-out 1 (x2), hid1-out 3 (x2)
     assert analysis.average_shortest_path(A) == pytest.approx((2 * 2 + 2 * 2 + 8 + 4 * 2 + 2 + 3 * 2) / 20)
+
+
+def test_report_prints_a_line_per_claim_and_refuses_a_missing_folder(tmp_path, capsys):
+    folder = write_world(str(tmp_path / "w"), good=True, seeds=(0,))
+    assert report.main(["--out", folder]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(claims.CLAIMS) and all(" reproduced " in line for line in lines)
+    assert report.main(["--out", str(tmp_path / "nope")]) == 2
+    assert "no folder" in capsys.readouterr().err
