@@ -6,8 +6,9 @@ One PNG per experiment and task/model, mirroring the paper's figures: test accur
 every arm (log-scaled steps), with the second panel the experiment's summary (L1/L2 norms for
 ticket_vs_norm, tau_grok against k for prune_rate, final test accuracy against k for no_wd, against
 the mask's source step for phase_tickets; the edge-popup arms next to v3's Table 1; the Fourier
-entropy of base and ticket over training; the mask distance next to the test-accuracy jumps).
-Needs matplotlib (optional: pip install matplotlib).
+entropy of base and ticket over training; the mask distance next to the test-accuracy jumps); and,
+where the pai runs' folders are there, weights_pai_seed<s>.png: the masks and neurons of the ticket and
+of each PaI mask (v3 App. I). Needs matplotlib (optional: pip install matplotlib).
 """
 import argparse
 import csv
@@ -140,6 +141,34 @@ def summary_panel(ax, exp, runs, curves, analysis):
         ax.legend(fontsize=6)
 
 
+def weights_figure(out, runs, plt):
+    """v3 App. I: for each run (the grokking ticket and the PaI masks of one seed), its neurons' input
+    weights (W_in m)(W_E m) at the end of training, and their amplitude spectrum over the frequencies
+    1 ... p/2 at the start (theta_0 * m: what the mask alone does) and at the end. Reads the runs'
+    mask.pt and checkpoints (torch)."""
+    import torch
+
+    import analysis
+    fig, axes = plt.subplots(len(runs), 3, figsize=(12, 2.2 * len(runs)), squeeze=False)
+    for row, r in zip(axes, runs):
+        folder = os.path.join(out, r["run"])
+        masks = torch.load(os.path.join(folder, "mask.pt"))
+        spectra = []
+        for step in (0, int(float(r["steps"]))):
+            weights = torch.load(os.path.join(folder, "ckpt", f"step_{step:06d}.pt"))
+            neurons = analysis.neuron_rows(weights, masks)["in"]
+            spectra.append(torch.fft.fft(neurons.double(), dim=1).abs()[:, 1:neurons.shape[1] // 2 + 1])
+        for ax, image, title in ((row[0], neurons, "(W_in m)(W_E m) at the end: neuron x token"),
+                                 (row[1], spectra[0], "its |DFT| at theta_0 * m: neuron x frequency"),
+                                 (row[2], spectra[1], "its |DFT| at the end: neuron x frequency")):
+            ax.imshow(image.numpy(), aspect="auto", interpolation="nearest", cmap="viridis")
+            ax.set_title(f"{r['arm']}: {title}", fontsize=7)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="runs", help="the folder with summary.csv and curves.csv")
@@ -169,6 +198,15 @@ def main():
     for r in summary:
         figures[(r["exp"], r["task"], r["model"])].append(r)
     os.makedirs(os.path.join(args.out, "figures"), exist_ok=True)
+    pai = [r for r in summary if r["exp"] == "pai" and r["model"] == "mlp" and r["arm"] != "base"
+           and os.path.exists(os.path.join(args.out, r["run"], "mask.pt"))]
+    if pai:  # the masks and the neurons of the ticket and of the PaI masks, the lowest seed
+        seed = max(sorted({r["seed"] for r in pai}), key=lambda s: sum(r["seed"] == s for r in pai))
+        fig = weights_figure(args.out, [r for r in pai if r["seed"] == seed], plt)
+        path = os.path.join(args.out, "figures", f"weights_pai_seed{seed}.png")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        print(path)
     for (exp, task, model), runs in sorted(figures.items()):
         if exp in SUMMARY_PANELS:
             fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))

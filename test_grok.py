@@ -599,12 +599,13 @@ def test_plot_draws_every_experiment(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     import plot
     out = str(tmp_path)
-    for exp in ("ticket_vs_norm", "prune_rate", "fourier", "jaccard"):
+    for exp in ("ticket_vs_norm", "prune_rate", "fourier", "jaccard", "pai"):
         assert run_cli(["--exp", exp, "--out", out, "--prune-rates", "0.3,0.9"] + TINY) == 0
     monkeypatch.setattr(sys, "argv", ["plot.py", "--out", out])
     assert plot.main() == 0
     assert sorted(os.listdir(tmp_path / "figures")) == [
-        "fourier_add_mlp.png", "jaccard_add_mlp.png", "prune_rate_add_mlp.png", "ticket_vs_norm_add_mlp.png"]
+        "fourier_add_mlp.png", "jaccard_add_mlp.png", "pai_add_mlp.png", "prune_rate_add_mlp.png",
+        "ticket_vs_norm_add_mlp.png", "weights_pai_seed0.png"]
 
 
 def test_unwritable_out_exits_2(tmp_path, capsys):
