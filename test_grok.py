@@ -2,7 +2,7 @@
 passes against the direct form, the IDX loader on a fixture it writes, every experiment end to end
 on a tiny configuration, resuming, bad input, many runs batched against the same runs alone, every
 claim of claims.py on hand-made runs where it holds and where it fails, the analyses against values
-computed by hand. Run: python -m pytest -q test_grok.py (~1 minute on 2 cores)."""
+computed by hand. Run: python -m pytest -q test_grok.py (~2 minutes on 2 cores)."""
 import csv
 import gzip
 import json
