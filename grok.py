@@ -360,10 +360,9 @@ def exp_edge_popup(args):
                 model.popup_keep = keep
             jobs.append(Job(run, model, data, dict(note=note)))
     rows = train_jobs("edge_popup", args, jobs)
-    for row in rows:
-        curves = read_csv(os.path.join(args.out, row["run"], "curves.csv"))
-        row.update({f"acc_{s}": next((float(r["test_acc"]) for r in curves if int(r["step"]) == s), None)
-                    for s in POPUP_STEPS})
+    for job, row in zip(jobs, rows):
+        acc = test_acc_at(args.out, job.run)
+        row.update({f"acc_{s}": acc.get(s) for s in POPUP_STEPS})
     return by_seed([m.row for m in mems] + rows)
 
 

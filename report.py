@@ -68,13 +68,18 @@ def load(outs):
     return list(rows.values()), curves, analysis
 
 
+def matching(select, rows):
+    """The rows whose columns equal `select`'s values (numbers compared as floats)."""
+    return [r for r in rows if all(r.get(k) == (v if isinstance(v, str) else float(v))
+                                   for k, v in select.items())]
+
+
 def selected(select, rows):
     """The rows matching `select`. Without a steps in it, each seed keeps the runs of one length: the
     shortest whose base generalized; else the longest whose derived runs are there. A base extended to
     --steps 100000 because it had not generalized in 50,000 replaces the shorter one, and the arms
     derived from it replace theirs."""
-    mine = [r for r in rows if all(r.get(k) == (v if isinstance(v, str) else float(v))
-                                   for k, v in select.items())]
+    mine = matching(select, rows)
     if "steps" in select:
         return mine
     chosen = {}
@@ -183,8 +188,7 @@ def parse_select(text):
 def block_runs(rows, option):
     """One line per task (when there are several), arm, k, mask source step and length, with its
     values per seed."""
-    mine = [r for r in rows if all(r.get(k) == (v if k != "steps" else float(v))
-                                   for k, v in parse_select(option).items())]
+    mine = matching(parse_select(option), rows)
     several = len({r["task"] for r in mine}) > 1
     groups = {}
     for r in sorted(mine, key=lambda r: (r["seed"],)):

@@ -400,19 +400,21 @@ def stack(ms):
     forward = type(lead.model).forward_batch
     trained = names if run0.train_weights else []
     scored = names if lead.model.popup_scores is not None else []  # edge-popup: learned masks
+    keep = lead.model.popup_keep
+    layout, offset = [], 0  # where each trained tensor lies in a row: (kind, name, start, shape)
+    for kind, name in [("w", n) for n in trained] + [("s", n) for n in scored]:
+        shape = lead.model.weights()[name].shape
+        layout.append((kind, name, offset, shape))
+        offset += shape.numel()
 
     def effective(th):
         """Every run's effective weights W * m, (R, *shape) each, computed from the rows th."""
-        views, offset = {}, 0
-        for kind, name in [("w", n) for n in trained] + [("s", n) for n in scored]:
-            shape = lead.model.weights()[name].shape
-            views[kind, name] = th[:, offset:offset + shape.numel()].view(R, *shape)
-            offset += shape.numel()
+        views = {(kind, name): th[:, start:start + shape.numel()].view(R, *shape)
+                 for kind, name, start, shape in layout}
         W = {}
         for name in names:
             w = views["w", name] if trained else frozen[name]
             if scored:
-                keep = lead.model.popup_keep
                 w = w * torch.stack([edge_popup_mask(views["s", name][r], keep) for r in range(R)])
             elif masked:
                 w = w * masks[name]
