@@ -57,9 +57,10 @@ class Seed:
             raise Missing(f"no curves for {row['run']}")
         return self._curves[row["run"]]
 
-    def analysis(self, row, metric):
-        """{step: value} of an analysis metric (analysis.csv) of `row`'s run; Missing when absent."""
-        found = self._analysis.get((row["exp"], row["run"]), {}).get(metric)
+    def analysis(self, row, metric, exp=None):
+        """{step: value} of an analysis metric (analysis.csv) of `row`'s run, as written by `exp`
+        (default: the row's own); Missing when absent."""
+        found = self._analysis.get((exp or row["exp"], row["run"]), {}).get(metric)
         if not found:
             raise Missing(f"no {metric} for {row['run']}")
         return found
@@ -249,6 +250,10 @@ def memorizing(s):
 POPUP_STEPS = (600, 1000, 1400, 2000)  # where v3's Table 1 reports test accuracy
 PAPER_TABLE_1 = {"wd": (0.53, 0.95, 1.00, 1.00), "ep": (0.68, 0.80, 0.84, 0.92),
                  "ep_wd": (0.82, 0.96, 0.99, 1.00)}  # v3 Table 1, means of 3 seeds, at POPUP_STEPS
+# v3 Table 1 (bottom), EP's mask at POPUP_STEPS (the path length only at the first and last)
+PAPER_TABLE_1_GRAPH = {("ep", "weighted_spectral_gap"): (0.612, 0.810, 0.479, 0.358),
+                       ("ep", "ramanujan_gap"): (-2.550, -4.022, -4.335, -4.555),
+                       ("ep", "average_shortest_path"): (1.964, None, None, 1.959)}
 EP_TARGET = 0.9  # "~0.92" (v3 Table 1, mean of 3 seeds): a seed holds with >= 0.9 at step 2,000
 
 
@@ -405,6 +410,18 @@ def ticket_sooner_for_every_operation(s):
     return (faster == len(grokked) if grokked else None), faster
 
 
+def popup_graph_falls(metric, arm="ep"):
+    def test(s):
+        at = s.analysis(s.arm(arm), metric, exp="graph")
+        if POPUP_STEPS[0] not in at or POPUP_STEPS[-1] not in at:
+            raise Missing(f"seed {s.seed}: no {metric} of {arm} at steps {POPUP_STEPS}")
+        change = at[POPUP_STEPS[-1]] - at[POPUP_STEPS[0]]
+        return change < 0, change
+    test.__doc__ = (f"{arm}'s {metric} (its learned mask as a graph, analysis.graph_metrics) is lower at "
+                    f"step {POPUP_STEPS[-1]:,} than at step {POPUP_STEPS[0]:,}; value: the change.")
+    return test
+
+
 def dense_no_wd_fails(s):
     """The dense base trained without weight decay never reaches P; value: its final test accuracy."""
     base = s.arm("base_no_wd")
@@ -432,6 +449,8 @@ class Claim:
 
 
 MLP_TVN = "python grok.py --exp ticket_vs_norm --seeds 0,1,2 --out runs/mlp"
+TASKS_TVN = "python grok.py --exp ticket_vs_norm --task {} --seeds 0,1,2 --out runs/tasks"
+TASKS_TICKET = "python grok.py --exp ticket --task {} --seeds 0,1,2 --out runs/tasks"
 TF_TVN = "python grok.py --exp ticket_vs_norm --model transformer --seeds 0,1,2 --out runs/transformer"
 MNIST_TVN = ("OMP_NUM_THREADS=1 python grok.py --exp ticket_vs_norm --task mnist --seeds 0,1,2 "
              "--data-dir ../shared/data/mnist-5k --out runs/mnist")
@@ -540,6 +559,30 @@ CLAIMS = [
     Claim("ops_every_operation", "ops", "the grokking ticket reduces t_gen for every operation (those "
           "whose base generalized)", "v3 Fig. 2c", "every operation", PAPER.format("ops"), dict(exp="ops"),
           ticket_sooner_for_every_operation),
+
+    Claim("graph_popup_weighted_gap", "graph", "EP's weighted spectral gap falls as its mask is learned "
+          "(0.612 at step 600, 0.358 at 2,000)", "v3 Table 1 (bottom)", "-0.254", PAPER.format("graph"),
+          dict(exp="edge_popup"), popup_graph_falls("weighted_spectral_gap"), spec="+.3f"),
+    Claim("graph_popup_ramanujan", "graph", "EP's Ramanujan gap falls as its mask is learned (-2.550 at "
+          "step 600, -4.555 at 2,000)", "v3 Table 1 (bottom)", "-2.005", PAPER.format("graph"),
+          dict(exp="edge_popup"), popup_graph_falls("ramanujan_gap"), spec="+.3f"),
+
+    Claim("parity_mlp_base_groks", "tasks", "sparse parity: the dense network groks: train accuracy "
+          "reaches P by step 1,000, test accuracy at least ten times later", "v3 Fig. 2e", "-",
+          TASKS_TICKET.format("parity"), dict(exp="ticket", task="parity"), base_groks),
+    Claim("parity_mlp_ticket_early", "tasks", "sparse parity: the grokking ticket generalizes sooner "
+          "than the base (at least 2x)", "v3 Fig. 2e", "sooner", TASKS_TICKET.format("parity"),
+          dict(exp="ticket", task="parity"), ticket_before_base()),
+    Claim("poly_mlp_base_groks", "tasks", "polynomial regression: the dense network groks: its train "
+          "loss falls by P = 95% by step 1,000, its test loss only at least ten times later", "v3 Fig. 2d",
+          "-", TASKS_TVN.format("poly"), dict(exp="ticket_vs_norm", task="poly"), base_groks),
+    Claim("poly_mlp_ticket_early", "tasks", "polynomial regression: the grokking ticket's test loss "
+          "falls by P sooner than the base's (at least 2x)", "v3 Fig. 2d", "sooner",
+          TASKS_TVN.format("poly"), dict(exp="ticket_vs_norm", task="poly"), ticket_before_base()),
+    Claim("poly_mlp_norm_not_enough", "tasks", "polynomial regression: dense theta_0 rescaled to the "
+          "ticket's L1 or L2 norm generalizes later than the ticket (at least 2x)", "v3 Fig. 2d",
+          "late", TASKS_TVN.format("poly"), dict(exp="ticket_vs_norm", task="poly"),
+          ticket_before_norm_controls),
 
     Claim("no_wd_critical", "no_wd", "at the critical k ~ 0.81 a ticket generalizes without weight decay",
           "v2 Fig. 7, v3", "generalizes", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000),

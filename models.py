@@ -1,6 +1,6 @@
 """The paper's three networks (SPEC section 3), each with a fixed 0/1 mask on every weight matrix.
 
-    from models import MLP, Transformer, MnistMLP
+    from models import MLP, Transformer, MnistMLP, PolyMLP, ParityMLP
     model = MLP(p=67, seed=0)          # 115,000 weights: W_E 500x67, W_in 48x500, W_out 500x48, W_U 67x500
     logits = model(x)                  # x: (n, 2) token pairs (a, b)
 
@@ -175,26 +175,54 @@ class Transformer(Masked):
         return out
 
 
-class MnistMLP(Masked):
-    """784 -> 200 -> 200 -> 10, ReLU, no biases, kappa = 8: the large initialisation that makes MNIST
-    grok (SPEC section 3). Nothing to regroup: `forward` is `direct`."""
+class DenseMLP(Masked):
+    """A fully connected network on vector inputs, no biases: x -> W_1 x -> ... -> W_L x, with a ReLU
+    after the layers listed in `relu` (1-based). `forward` is `direct`: nothing to regroup.
+      MNIST (SPEC 3):        dims 784, 200, 200, 10, ReLU after 1 and 2, kappa = 8 (the large
+                             initialisation that makes MNIST grok);
+      polynomial (v3):       dims 40, 40, 48, 500, 1, ReLU after 2 only, kappa = 1: the modular MLP's
+                             shape, W_E, W_in, ReLU, W_out, W_U (inferred from the authors' code);
+      sparse parity (ours):  dims 41 (40 bits and a constant 1), 1000, 2, ReLU after 1, kappa = 1."""
 
-    def __init__(self, d_in=784, d_hidden=200, n_classes=10, kappa=8.0, seed=0):
+    def __init__(self, dims=(784, 200, 200, 10), relu=(1, 2), kappa=8.0, seed=0):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
-        self.add_weight("W_1", (d_hidden, d_in), kappa, g)
-        self.add_weight("W_2", (d_hidden, d_hidden), kappa, g)
-        self.add_weight("W_3", (n_classes, d_hidden), kappa, g)
+        self.relu = tuple(relu)
+        for i, (d_in, d_out) in enumerate(zip(dims, dims[1:]), start=1):
+            self.add_weight(f"W_{i}", (d_out, d_in), kappa, g)
+
+    @staticmethod
+    def apply(ws, relu, x):
+        for i, w in enumerate(ws, start=1):
+            x = x @ w.T
+            x = F.relu(x) if i in relu else x
+        return x
 
     def direct(self, x):
-        W_1, W_2, W_3 = (self.w(n) for n in ("W_1", "W_2", "W_3"))
-        return F.relu(F.relu(x @ W_1.T) @ W_2.T) @ W_3.T
+        return self.apply([self.w(n) for n in self.weights()], self.relu, x)
 
     forward = direct
 
-    @staticmethod
-    def forward_batch(W, x):
-        """`forward` for R runs, one run at a time: these matrices are large enough to keep any device
-        busy, and a batched matrix product would round differently from the single run's (measured)."""
-        return torch.stack([F.relu(F.relu(x[r] @ W["W_1"][r].T) @ W["W_2"][r].T) @ W["W_3"][r].T
-                            for r in range(x.shape[0])])
+    def forward_batch(self, W, x):
+        """`forward` for R runs, one run at a time: MNIST's matrices are large enough to keep any
+        device busy, and a batched matrix product would round differently from the single run's
+        (measured)."""
+        names = list(self.weights())
+        return torch.stack([self.apply([W[n][r] for n in names], self.relu, x[r]) for r in range(x.shape[0])])
+
+
+def MnistMLP(seed=0):
+    """784 -> 200 -> 200 -> 10, ReLU, no biases, kappa = 8 (SPEC section 3)."""
+    return DenseMLP((784, 200, 200, 10), relu=(1, 2), kappa=8.0, seed=seed)
+
+
+def PolyMLP(seed=0, d=40):
+    """v3's polynomial-regression network, 40 -> 40 -> 48 -> 500 -> 1, one ReLU (after 48)."""
+    return DenseMLP((d, 40, 48, 500, 1), relu=(2,), kappa=1.0, seed=seed)
+
+
+def ParityMLP(seed=0, n_bits=40, width=1000):
+    """Sparse parity: n_bits + 1 inputs (tasks.parity's constant 1 is the first layer's bias), one
+    hidden ReLU layer of `width` units, 2 outputs (our choice, Merrill et al. 2023's width; the
+    paper gives none)."""
+    return DenseMLP((n_bits + 1, width, 2), relu=(1,), kappa=1.0, seed=seed)

@@ -6,7 +6,9 @@ One PNG per experiment and task/model, mirroring the paper's figures: test accur
 every arm (log-scaled steps), with the second panel the experiment's summary (L1/L2 norms for
 ticket_vs_norm, tau_grok against k for prune_rate, final test accuracy against k for no_wd, against
 the mask's source step for phase_tickets; the edge-popup arms next to v3's Table 1; the Fourier
-entropy of base and ticket over training; the mask distance next to the test-accuracy jumps); and,
+entropy of base and ticket over training; the mask distance next to the test-accuracy jumps; the
+graph metrics of the base's masks), graph_popup_<task>_<model>.png (the edge-popup arms' masks as
+graphs next to v3 Table 1's), the test loss instead of accuracy for a regression; and,
 where the pai runs' folders are there, weights_pai_seed<s>.png: the masks and neurons of the ticket and
 of each PaI mask (v3 App. I). Needs matplotlib (optional: pip install matplotlib).
 """
@@ -17,7 +19,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-from claims import PAPER_TABLE_1, POPUP_STEPS  # v3 Table 1
+from claims import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS  # v3 Table 1
 
 
 
@@ -37,8 +39,11 @@ def label(r):
 
 
 def curves_panel(ax, runs, curves, exp, plt):
-    """Test accuracy against step, one line per run (seed 0 bold, other seeds faint)."""
+    """Test accuracy against step, one line per run (seed 0 bold, other seeds faint); the test loss
+    (log scale) for a regression, whose curves have no accuracy."""
     tickets = [r for r in runs if r["arm"] == "ticket"]
+    y = "test_acc" if any(num(c["test_acc"]) is not None for r in runs for c in curves[(exp, r["run"])]) \
+        else "test_loss"
     cmap = plt.get_cmap("viridis")
     for r in runs:
         rows = curves[(exp, r["run"])]
@@ -46,11 +51,13 @@ def curves_panel(ax, runs, curves, exp, plt):
         color = f"C{list(dict.fromkeys(x['arm'] for x in runs)).index(r['arm'])}"
         if r["arm"] == "ticket" and len({label(t) for t in tickets}) > 2:
             color = cmap(tickets.index(r) / max(1, len(tickets) - 1))
-        ax.plot(steps, [num(c["test_acc"]) for c in rows], color=color, lw=1.6 if r["seed"] == "0" else 0.6,
+        ax.plot(steps, [num(c[y]) for c in rows], color=color, lw=1.6 if r["seed"] == "0" else 0.6,
                 alpha=1 if r["seed"] == "0" else 0.5, label=label(r) if r["seed"] == "0" else None)
     ax.set_xscale("log")
     ax.set_xlabel("step")
-    ax.set_ylabel("test accuracy")
+    ax.set_ylabel("test accuracy" if y == "test_acc" else "test loss (MSE)")
+    if y == "test_loss":
+        ax.set_yscale("log")
     ax.legend(fontsize=6, ncol=2)
 
 
@@ -64,7 +71,29 @@ def by_x(runs, x, y):
     return xs, [statistics.mean(groups[k]) for k in xs]
 
 
-SUMMARY_PANELS = ("ticket_vs_norm", "prune_rate", "no_wd", "phase_tickets", "edge_popup", "fourier", "jaccard")
+SUMMARY_PANELS = ("ticket_vs_norm", "prune_rate", "no_wd", "phase_tickets", "edge_popup", "fourier", "jaccard",
+                  "graph")
+
+
+def graph_panel(ax, runs, analysis, exp):
+    """The Ramanujan gap (solid, left axis) and the weighted spectral gap (dashed, right axis) of the
+    runs' masks over their checkpoints, seed 0, with v3 Table 1's EP values (crosses)."""
+    weighted = ax.twinx()
+    for i, arm in enumerate(dict.fromkeys(r["arm"] for r in runs)):
+        for r in runs:
+            if r["arm"] != arm or r["seed"] != "0" or not analysis.get((exp, r["run"])):
+                continue
+            for metric, axis, ls in (("ramanujan_gap", ax, "-"), ("weighted_spectral_gap", weighted, "--")):
+                points = sorted((int(a["step"]), num(a["value"])) for a in analysis[(exp, r["run"])]
+                                if a["metric"] == metric)
+                axis.plot([s for s, _ in points], [v for _, v in points], ls=ls, color=f"C{i}",
+                          label=arm if metric == "ramanujan_gap" else None)
+                if (arm, metric) in PAPER_TABLE_1_GRAPH:
+                    axis.plot(POPUP_STEPS, PAPER_TABLE_1_GRAPH[arm, metric], "x", color=f"C{i}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("Ramanujan gap 2 sqrt(d_avg - 1) - mu (solid)")
+    weighted.set_ylabel("weighted spectral gap (dashed; x: v3 Table 1, EP)")
+    ax.legend(fontsize=6)
 
 
 def summary_panel(ax, exp, runs, curves, analysis):
@@ -126,6 +155,8 @@ def summary_panel(ax, exp, runs, curves, analysis):
         ax.set_xlabel("step of the base checkpoint the mask comes from")
         ax.set_ylabel("test accuracy")
         ax.legend(fontsize=6)
+    elif exp == "graph":  # the base's k = 0.6 masks over its training
+        graph_panel(ax, runs, analysis, "graph")
     elif exp == "edge_popup":
         arms = list(dict.fromkeys(r["arm"] for r in runs))  # the colours of the left panel
         for i, arm in enumerate(arms):
@@ -218,6 +249,16 @@ def main():
         fig.suptitle(f"{exp}: {task}, {model}, seeds {','.join(seeds)}")
         fig.tight_layout()
         path = os.path.join(args.out, "figures", f"{exp}_{task}_{model}.png")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        print(path)
+    popup = [r for r in summary if r["exp"] == "edge_popup" and analysis.get(("graph", r["run"]))]
+    if popup:  # v3 Table 1 (bottom): the edge-popup arms' masks as graphs
+        fig, ax = plt.subplots(1, 1, figsize=(7, 4))
+        graph_panel(ax, popup, analysis, "graph")
+        fig.suptitle("graph metrics of the edge-popup arms' masks (seed 0)")
+        fig.tight_layout()
+        path = os.path.join(args.out, "figures", f"graph_popup_{popup[0]['task']}_{popup[0]['model']}.png")
         fig.savefig(path, dpi=110)
         plt.close(fig)
         print(path)

@@ -17,8 +17,8 @@ so a claim stands only if it holds seed after seed, and the verdicts, not the st
 should carry over between machines.
 
 RESULTS.md and README.md hold blocks between `<!-- report:WHAT -->` and `<!-- /report -->`, where WHAT
-is `verdicts`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]`, `popup`
-or `analysis exp=E`; --write fills them from results/, the prose around them is written by hand.
+is `verdicts`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]`, `popup`,
+`popup_graph` or `analysis exp=E`; --write fills them from results/, the prose around them is written by hand.
 """
 import argparse
 import csv
@@ -28,7 +28,7 @@ import statistics
 import sys
 from dataclasses import dataclass
 
-from claims import CLAIMS, PAPER_TABLE_1, POPUP_STEPS, Claim, Missing, Seed, number
+from claims import CLAIMS, PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS, Claim, Missing, Seed, number
 
 PATHS = ("RESULTS.md", "README.md")
 
@@ -195,6 +195,9 @@ def block_runs(rows, option):
         key = (r["task"], r["arm"], r["prune_rate"], r.get("source_step"), r["steps"])
         groups.setdefault(key, []).append(r)
     cell = lambda v, spec: "n.r." if v is None else format(v, spec)
+    # a regression (poly) has no accuracy: its final test loss instead
+    final, final_spec = (("final_test_loss", ".3g") if mine and all(r["final_test_acc"] is None for r in mine)
+                         else ("final_test_acc", ".3f"))
     lines = []
     for (task, arm, k, source, steps), rs in sorted(groups.items(), key=lambda kv: kv[0][0] if several else ""):
         t_gens = [r["t_gen"] for r in rs]
@@ -209,12 +212,12 @@ def block_runs(rows, option):
             ",".join(f"{r['seed']:.0f}" for r in rs),
             " / ".join(cell(r["t_mem"], ",.0f") for r in rs),
             " / ".join(cell(r["t_gen"], ",.0f") for r in rs), mean,
-            " / ".join(cell(r["final_test_acc"], ".3f") for r in rs),
+            " / ".join(cell(r.get(final), final_spec) for r in rs),
             " / ".join(cell(r["l1_final"], ",.0f") for r in rs),
             " / ".join(cell(r["l2_final"], ".1f") for r in rs)])
     return md_table((["task"] if several else []) + [
         "arm", "k", "mask from step", "steps", "seeds", "t_mem", "t_gen", "t_gen mean ± std",
-        "final test acc", "final L1", "final L2"], lines)
+        final.replace("_", " "), "final L1", "final L2"], lines)
 
 
 def block_popup(rows, curves):
@@ -234,6 +237,31 @@ def block_popup(rows, curves):
             cells.append(text + (f" ({paper[i]:.2f})" if paper else ""))
         lines.append([arm, ",".join(f"{r['seed']:.0f}" for r in rs)] + cells)
     return md_table(["arm", "seeds"] + [f"step {s:,} (paper)" for s in POPUP_STEPS], lines)
+
+
+def block_popup_graph(rows, analysis):
+    """Edge-popup arms: the graph metrics of their masks (inner.exp_graph) at v3 Table 1's steps,
+    mean ± std over seeds, with the paper's (EP only)."""
+    mine = [r for r in rows if r["exp"] == "edge_popup" and r["arm"] != "mem"]
+    lines = []
+    for metric in POPUP_GRAPH_METRICS:
+        for arm in dict.fromkeys(r["arm"] for r in mine):
+            rs = [r for r in mine if r["arm"] == arm and ("graph", r["run"]) in analysis]
+            if not rs:
+                continue
+            cells = []
+            for i, step in enumerate(POPUP_STEPS):
+                values = [analysis[("graph", r["run"])].get(metric, {}).get(step) for r in rs]
+                values = [v for v in values if v is not None]
+                text = "-" if not values else f"{statistics.mean(values):.3f}" + (
+                    f" ± {statistics.stdev(values):.3f}" if len(values) > 1 else "")
+                paper = PAPER_TABLE_1_GRAPH.get((arm, metric), (None,) * len(POPUP_STEPS))[i]
+                cells.append(text + (f" ({paper})" if paper is not None else ""))
+            lines.append([metric, arm, ",".join(f"{r['seed']:.0f}" for r in rs)] + cells)
+    return md_table(["metric", "arm", "seeds"] + [f"step {s:,} (paper)" for s in POPUP_STEPS], lines)
+
+
+POPUP_GRAPH_METRICS = ("weighted_spectral_gap", "ramanujan_gap", "spectral_gap", "average_shortest_path")
 
 
 ANALYSIS_STEPS = (0, 2000, 4000, 10000, 14000, 20000, 30000, 50000)
@@ -264,7 +292,7 @@ def block_analysis(rows, analysis, option):
 
 
 BLOCK = re.compile(r"(<!-- report:([^\n]*?) -->\n)(.*?)(<!-- /report -->)", re.S)
-BLOCKS = ("verdicts", "claims", "runs", "popup", "analysis")
+BLOCKS = ("verdicts", "claims", "runs", "popup", "popup_graph", "analysis")
 
 
 def fill(text, verdicts, rows, curves, analysis):
@@ -277,6 +305,7 @@ def fill(text, verdicts, rows, curves, analysis):
                 "claims": lambda: block_verdicts(verdicts, option),
                 "runs": lambda: block_runs(rows, option),
                 "popup": lambda: block_popup(rows, curves),
+                "popup_graph": lambda: block_popup_graph(rows, analysis),
                 "analysis": lambda: block_analysis(rows, analysis, option)}[what]()
         return m.group(1) + body + "\n" + m.group(4)
     return BLOCK.sub(one, text)

@@ -40,6 +40,9 @@ commands=(
 for exp in prune_rate no_wd phase_tickets pai edge_popup fourier jaccard graph ops; do
   commands+=("python grok.py --exp $exp --seeds 0,1,2")
 done
+# v3's other tasks (tasks.py): polynomial regression (a loss-based task) and sparse parity
+commands+=("python grok.py --exp ticket_vs_norm --task poly --seeds 0,1,2")
+commands+=("python grok.py --exp ticket --task parity --seeds 0,1,2")
 # the authors' variants of no_wd: their committed run (Transformer, 30,000 steps) and the MLP alike
 rates="0.6,0.7,0.75,0.8,0.81,0.85,0.9"
 commands+=("python grok.py --exp no_wd --model transformer --steps 30000 --prune-rates $rates --seeds 0,1,2")

@@ -1,13 +1,24 @@
-"""The paper's tasks: modular arithmetic and (Fashion-)MNIST, as full-batch tensors.
+"""The paper's tasks: modular arithmetic, (Fashion-)MNIST, and v3's polynomial regression and sparse
+parity, as full-batch tensors.
 
-    from tasks import modular, mnist
+    from tasks import modular, mnist, poly, parity
     data = modular("add", p=67, frac_train=0.4, seed=0)   # 911 train / 1,367 test pairs
     data = mnist("../shared/data/mnist-5k", seed=0)       # 1,000 train images, the official test split
+    data = poly(seed=0)                                   # 100 train / 100 test points, y = (x.beta)^2 / 2
+    data = parity(seed=0)                                 # 1,000 train / 10,000 test strings of 40 bits
 
 Modular arithmetic (SPEC section 2): inputs are token pairs (a, b), the label is (a op b) mod p.
 By default the pairs are the unordered ones, a <= b with a = b included (67*68/2 = 2,278 for p = 67,
 the set the authors' figures used); `ordered=True` gives all p^2 pairs. The pairs are shuffled with the
 run's seed and the first `frac_train` of them are the training set.
+
+Polynomial regression (v3 Fig. 2d, after Kumar et al. 2023): x ~ N(0, I/d) in d = 40 dimensions,
+y = (x . beta)^2 / 2 with beta ~ N(0, I), 100 training and 100 test points, mean squared error: a
+loss-based task (Data.loss = "regression"), whose t_mem / t_gen are read from losses (trainer.measure).
+
+Sparse parity (v3 Fig. 2e, after Barak et al. 2022; the paper gives no numbers, SPEC section 2):
+x uniform in {-1, +1}^40 plus a constant 1 input (a bias: see parity()), the label is the parity of the
+first 3 bits (1 when their product is -1), 1,000 training strings and 10,000 test strings, all drawn with the seed; cross-entropy on 2 classes.
 
 MNIST: the standard IDX files (`train-images-idx3-ubyte[.gz]`, ...; the torchvision layout
 `MNIST/raw/` works as-is), downloaded with checksums when missing. 1,000 training images are drawn with
@@ -31,18 +42,20 @@ class DataError(Exception):
 
 @dataclass
 class Data:
-    """One task's full-batch tensors. x is (n, 2) token ids for modular arithmetic, (n, 784) floats for
-    images; y holds class ids."""
+    """One task's full-batch tensors. x is (n, 2) token ids for modular arithmetic, (n, d) floats
+    otherwise; y holds class ids, or real targets when loss is "regression"."""
     x_train: torch.Tensor
     y_train: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
-    n_classes: int
-    n_tokens: int = 0  # vocabulary size p for token inputs, 0 for images
+    n_classes: int  # 1 for a regression: one output
+    n_tokens: int = 0  # vocabulary size p for token inputs, 0 for vectors
+    loss: str = "cross_entropy"
+    """cross_entropy on classes; mse on one-hot classes (MNIST, SPEC 4); regression: mse on y"""
 
     def to(self, device):
         return Data(*(t.to(device) for t in (self.x_train, self.y_train, self.x_test, self.y_test)),
-                    self.n_classes, self.n_tokens)
+                    self.n_classes, self.n_tokens, self.loss)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -176,4 +189,30 @@ def mnist(folder=None, seed=0, n_train=1000, dataset="mnist"):
 
     x_train, y_train = as_tensors(images_tr, labels_tr)
     x_test, y_test = as_tensors(images_te, labels_te)
-    return Data(x_train[pick], y_train[pick], x_test, y_test, n_classes=10)
+    return Data(x_train[pick], y_train[pick], x_test, y_test, n_classes=10, loss="mse")
+
+
+# ---------------------------------------------------------------------------------------------------
+# v3's other tasks: polynomial regression and sparse parity
+
+def poly(seed=0, d=40, n_train=100, n_test=100):
+    """x ~ N(0, I/d), y = (x . beta)^2 / 2 with beta ~ N(0, I): all drawn with `seed` (beta first)."""
+    g = torch.Generator().manual_seed(seed)
+    beta = torch.randn(d, generator=g)
+    x = torch.randn(n_train + n_test, d, generator=g) / d ** 0.5
+    y = (x @ beta) ** 2 / 2
+    return Data(x[:n_train], y[:n_train], x[n_train:], y[n_train:], n_classes=1, loss="regression")
+
+
+def parity(seed=0, n_bits=40, k=3, n_train=1000, n_test=10_000):
+    """x uniform in {-1, +1}^n_bits (and a constant 1), label 1 when the product of the first k bits
+    is -1 (their parity is odd), else 0. Train and test strings are drawn independently with `seed` (a repeat
+    between them has probability ~ n_train n_test / 2^40, negligible)."""
+    g = torch.Generator().manual_seed(seed)
+    bits = torch.randint(0, 2, (n_train + n_test, n_bits), generator=g).float() * 2 - 1
+    y = (bits[:, :k].prod(1) < 0).long()
+    # A constant 1 as a last input: the first layer's bias. Without it a ReLU network is positively
+    # homogeneous, relu(z) - relu(-z) = z makes the odd part of its function linear in x, and the
+    # parity of an odd number of bits (an odd function of x) can only be memorized, never learned.
+    x = torch.cat([bits, torch.ones(len(bits), 1)], dim=1)
+    return Data(x[:n_train], y[:n_train], x[n_train:], y[n_train:], n_classes=2)

@@ -15,10 +15,13 @@ import pytest
 import torch
 import torch.nn.utils.prune as prune
 
+import experiments
 import grok
+import inner
 import tasks
 import trainer
 import tickets
+import models
 from models import MLP, Masked, MnistMLP, Transformer
 
 TINY = ["--p", "11", "--steps", "60", "--ckpt-every", "20"]
@@ -146,11 +149,11 @@ def test_grasp_is_weight_times_hessian_gradient():
 @pytest.mark.parametrize("pruner", ["random", "snip", "grasp", "synflow"])
 def test_every_pruner_keeps_exact_count(pruner):
     model, data = MLP(p=11, seed=1), tasks.modular(p=11)
-    loss = lambda m: grok.loss_fn(m(data.x_train), data.y_train, False)
+    loss = lambda m: trainer.loss_fn(m(data.x_train), data.y_train)
     scores = {"random": lambda: tickets.random_scores(model.weights(), 0),
               "snip": lambda: tickets.snip_scores(model, loss),
               "grasp": lambda: tickets.grasp_scores(model, lambda m: m(data.x_train), data.y_train),
-              "synflow": lambda: tickets.synflow_scores(model, grok.synflow_input(model), 0.6, rounds=10)}[pruner]()
+              "synflow": lambda: tickets.synflow_scores(model, experiments.synflow_input(model), 0.6, rounds=10)}[pruner]()
     for scope in ("global", "layer"):
         mask = tickets.mask_from_scores(scores, 0.6, scope)
         n = sum(m.numel() for m in mask.values())
@@ -326,9 +329,11 @@ ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
         "phase_tickets": ["base", "ticket", "ticket", "ticket"],
         "pai": ["base", "ticket", "random", "snip", "grasp", "synflow"],
         "edge_popup": ["mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"],
-        "fourier": ["base", "ticket"], "jaccard": ["base"], "graph": ["base"],
+        "fourier": ["base", "ticket"], "jaccard": ["base"],
+        "graph": ["base", "mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"],
         "ops": ["base"] * len(tasks.OPERATIONS) + ["ticket"] * len(tasks.OPERATIONS)}
-TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"]}  # theta_mem must be memorizing
+TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"],  # theta_mem must be memorizing
+            "graph": ["--p", "23", "--steps", "100", "--popup-steps", "100"]}
 
 
 @pytest.mark.parametrize("exp", list(grok.EXPERIMENTS))
@@ -488,7 +493,7 @@ def test_mismatched_run_folder_exits_2(tmp_path, capsys):
 
 
 def test_diverging_run_stops_with_a_message(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(trainer, "loss_fn", lambda out, y, image: (out * float("nan")).sum())
+    monkeypatch.setattr(trainer, "loss_fn", lambda out, y, loss: (out * float("nan")).sum())
     assert run_cli(["--exp", "base", "--out", str(tmp_path)] + TINY) == 1
     assert "diverged" in capsys.readouterr().err
 
@@ -577,7 +582,7 @@ def test_run_all_list_prints_commands_grok_accepts(tmp_path):
         args = grok.parse_args(argv[2:])
         assert args.out == str(tmp_path) and args.device == "cpu"
         exps.add((args.exp, args.task, args.model, tuple(args.seeds), args.steps))
-    assert {e[0] for e in exps} == set(grok.EXPERIMENTS) - {"base", "ticket"}
+    assert {e[0] for e in exps} == set(grok.EXPERIMENTS) - {"base"}
     assert len(exps) == len(listed)  # no command twice
     assert {e[3] for e in exps} == {(0, 1, 2)}
     # every claim of report.py is made by one of these commands (same experiment, model, task, length)
@@ -643,7 +648,8 @@ def write_world(folder, good, seeds=(0, 1)):
             curves.append(dict(run=run, step=step, train_acc=1.0, test_acc=acc))
 
     for seed in seeds:
-        for model, task, steps in (("mlp", "add", 50000), ("transformer", "add", 50000), ("mlp", "mnist", 100000)):
+        for model, task, steps in (("mlp", "add", 50000), ("transformer", "add", 50000), ("mlp", "mnist", 100000),
+                                   ("mlp", "poly", 10000)):
             at = dict(model=model, task=task, steps=steps, seed=seed, exp="ticket_vs_norm")
             add(arm="base", t_mem=100 if good else 5000, t_gen=20000 if good else 30000, **at)
             add(arm="ticket", k=0.6, t_gen=600 if good else None, l1=6800, l2=33 if good else 10, **at)
@@ -668,6 +674,14 @@ def write_world(folder, good, seeds=(0, 1)):
                          ("ep_sd_leak", 1.0)):
             acc = acc if good else 0.3
             add("edge_popup", arm, seed, steps=2000, accs={s: acc for s in (600, 1000, 1400, 2000)}, test=acc)
+            if arm == "ep":  # its learned mask's graph metrics (inner.exp_graph) fall (good) or rise
+                analyses += [dict(exp="graph", run=rows[-1]["run"], step=step, metric=metric,
+                                  value=(1.0 - step / 1e4) * (1 if good else -1))
+                             for step in (600, 1000, 1400, 2000)
+                             for metric in ("weighted_spectral_gap", "ramanujan_gap")]
+        # sparse parity: the base groks and the ticket is fast (good), or the base memorizes late (bad)
+        add("ticket", "base", seed, task="parity", steps=20000, t_mem=100 if good else 5000, t_gen=8000)
+        add("ticket", "ticket", seed, task="parity", steps=20000, k=0.6, t_gen=1000 if good else None)
         add("phase_tickets", "base", seed, t_gen=20000)
         for source in range(2000, 30001, 4000):
             acc = source / 30000
@@ -881,7 +895,7 @@ def test_fourier_and_jaccard_write_their_analysis(tmp_path):
     fourier = [r for r in rows if r["exp"] == "fourier"]
     assert {r["arm"] for r in fourier} == {"base", "ticket"}
     assert {int(r["step"]) for r in fourier} == {0, 20, 40, 60}
-    assert {r["metric"] for r in fourier} == set(grok.FOURIER_METRICS) | {"test_acc", "entropy_flat"}
+    assert {r["metric"] for r in fourier} == set(inner.FOURIER_METRICS) | {"test_acc", "entropy_flat"}
     summary = {r["arm"]: r for r in read_csv(os.path.join(out, "summary.csv")) if r["exp"] == "fourier"}
     ckpt = torch.load(os.path.join(out, summary["ticket"]["run"], "ckpt", "step_000040.pt"))
     mask = torch.load(os.path.join(out, summary["ticket"]["run"], "mask.pt"))
@@ -971,20 +985,20 @@ def test_an_interrupted_batch_resumes_each_run_bit_for_bit(tmp_path, monkeypatch
 
 
 def test_a_diverging_run_stops_without_taking_its_batch_down(tmp_path, capsys, monkeypatch):
-    seed_of, evaluations, built, original = {}, {}, grok.build_model, trainer.evaluate
+    seed_of, evaluations, built, original = {}, {}, trainer.build_model, trainer.evaluate
 
     def build_model(run):
         model = built(run)
         seed_of[id(model)] = run.seed
         return model
 
-    def evaluate(model, data, image_task):  # the run of seed 1 "diverges" at its 10th evaluation
-        row = original(model, data, image_task)
+    def evaluate(model, data):  # the run of seed 1 "diverges" at its 10th evaluation
+        row = original(model, data)
         evaluations[id(model)] = evaluations.get(id(model), 0) + 1
         if seed_of[id(model)] == 1 and evaluations[id(model)] >= 10:
             row["train_loss"] = float("nan")
         return row
-    monkeypatch.setattr(grok, "build_model", build_model)
+    monkeypatch.setattr(experiments, "build_model", build_model)
     monkeypatch.setattr(trainer, "evaluate", evaluate)
     out = tmp_path / "runs"
     assert run_cli(["--exp", "base", "--p", "23", "--steps", "30", "--seeds", "0,1,2", "--out", str(out)]) == 1
@@ -1080,3 +1094,110 @@ def test_report_prints_a_line_per_claim_and_refuses_a_missing_folder(tmp_path, c
     assert len(lines) == len(claims.CLAIMS) and all(" reproduced " in line for line in lines)
     assert report.main(["--out", str(tmp_path / "nope")]) == 2
     assert "no folder" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------
+# v3's other tasks: polynomial regression and sparse parity
+
+def test_poly_data_is_the_stated_polynomial():
+    data = tasks.poly(seed=3, d=5, n_train=4, n_test=6)
+    assert data.x_train.shape == (4, 5) and data.x_test.shape == (6, 5) and data.loss == "regression"
+    g = torch.Generator().manual_seed(3)  # beta first, then x, as the docstring says
+    beta = torch.randn(5, generator=g)
+    x = torch.randn(10, 5, generator=g) / 5 ** 0.5
+    assert torch.equal(torch.cat([data.x_train, data.x_test]), x)
+    torch.testing.assert_close(torch.cat([data.y_train, data.y_test]), (x @ beta) ** 2 / 2)
+    assert torch.equal(tasks.poly(seed=3, d=5, n_train=4, n_test=6).y_test, data.y_test)
+    assert not torch.equal(tasks.poly(seed=4, d=5, n_train=4, n_test=6).y_test, data.y_test)
+
+
+def test_parity_labels_are_the_parity_of_the_first_k_bits():
+    data = tasks.parity(seed=0, n_bits=6, k=3, n_train=50, n_test=70)
+    assert data.x_train.shape == (50, 7) and data.x_test.shape == (70, 7) and data.n_classes == 2
+    for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test)):
+        assert set(x[:, :6].unique().tolist()) == {-1.0, 1.0} and bool((x[:, 6] == 1).all())
+        ones = (x[:, :3] < 0).sum(1)  # -1 bits: the product is -1 when their number is odd
+        assert torch.equal(y, ones % 2)
+    assert 0.3 < data.y_test.float().mean() < 0.7
+    assert not torch.equal(tasks.parity(seed=1, n_bits=6, n_train=50, n_test=70).x_train, data.x_train)
+
+
+def test_without_a_bias_input_a_relu_network_cannot_express_an_odd_parity():
+    # why tasks.parity appends a constant 1: f(x) - f(-x) of a bias-free ReLU network is linear in x,
+    # and the parity of 3 bits is odd (f(-x) = -f(x)) and not linear; with the constant input it is not
+    torch.manual_seed(0)
+    net = models.DenseMLP((6, 30, 1), relu=(1,), kappa=1.0, seed=0).double()
+    x = torch.randint(0, 2, (40, 6)).double() * 2 - 1
+    odd = (net(x) - net(-x))[:, 0]
+    W1, W2 = net.W_1.detach(), net.W_2.detach()
+    torch.testing.assert_close(odd, (x @ W1.T @ W2.T)[:, 0])  # relu(z) - relu(-z) = z
+    ones = torch.cat([x, torch.ones(40, 1, dtype=x.dtype)], 1)
+    net = models.DenseMLP((7, 30, 1), relu=(1,), kappa=1.0, seed=0).double()
+    flipped = torch.cat([-x, torch.ones(40, 1, dtype=x.dtype)], 1)
+    W1, W2 = net.W_1.detach(), net.W_2.detach()
+    assert not torch.allclose((net(ones) - net(flipped))[:, 0], (x @ W1[:, :6].T @ W2.T)[:, 0])
+
+
+def test_measure_on_a_regression_reads_the_loss():
+    curves = [dict(step=s, train_loss=tr, test_loss=te, train_acc=None, test_acc=None, l1=1.0, l2=1.0)
+              for s, tr, te in ((0, 1.0, 2.0), (10, 0.2, 1.5), (20, 0.04, 0.5), (30, 0.01, 0.1), (40, 0.01, 0.09))]
+    m = trainer.measure(curves, 0.95)
+    # train: first loss <= 0.05 * 1.0 at step 20; test: first <= 0.05 * 2.0 = 0.1 at step 30
+    assert (m["t_mem"], m["t_gen"], m["tau_grok"]) == (20, 30, 1.5)
+    assert m["final_test_acc"] is None and m["final_test_loss"] == 0.09
+    assert trainer.measure(curves, 0.99)["t_gen"] is None
+
+
+def test_the_mnist_network_is_unchanged_by_its_generalisation():
+    # MnistMLP is now DenseMLP((784, 200, 200, 10)): same draws, same order, as the class it replaced
+    g = torch.Generator().manual_seed(5)
+    expected = [torch.randn(shape, generator=g) * (8.0 / math.sqrt(shape[1]))  # std = kappa / sqrt(fan_in)
+                for shape in ((200, 784), (200, 200), (10, 200))]
+    net = MnistMLP(seed=5)
+    for w, e in zip(net.weights().values(), expected):
+        assert torch.equal(w.detach(), e)
+    x = torch.rand(3, 784)
+    W1, W2, W3 = expected
+    torch.testing.assert_close(net(x), torch.relu(torch.relu(x @ W1.T) @ W2.T) @ W3.T)
+
+
+@pytest.mark.parametrize("task,exp,arms", [("poly", "ticket_vs_norm", ["base", "ticket", "same_l1", "same_l2"]),
+                                           ("parity", "ticket", ["base", "ticket"])])
+def test_the_new_tasks_run_end_to_end(tmp_path, task, exp, arms):
+    out = str(tmp_path / "runs")
+    assert run_cli(["--exp", exp, "--task", task, "--steps", "40", "--ckpt-every", "20", "--n-train", "64",
+                    "--out", out]) == 0
+    rows = read_csv(os.path.join(out, "summary.csv"))
+    assert [r["arm"] for r in rows] == arms
+    assert all(r["final_test_loss"] != "" for r in rows)
+    assert all((r["final_test_acc"] == "") == (task == "poly") for r in rows)
+    config = json.load(open(os.path.join(out, rows[0]["run"], "config.json")))
+    assert (config["lr"], config["steps"], config["n_train"]) == (1e-2, 40, 64)
+
+
+@pytest.mark.parametrize("argv", [["--exp", "pai", "--task", "poly"], ["--exp", "edge_popup", "--task", "parity"],
+                                  ["--task", "poly", "--model", "transformer"], ["--exp", "fourier", "--task", "parity"],
+                                  ["--exp", "ops", "--task", "parity"]])
+def test_what_the_new_tasks_cannot_do_is_refused(tmp_path, capsys, argv):
+    assert run_cli(argv + ["--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("grok.py: error: ") and err.count("\n") == 1
+
+
+def test_edge_popup_saves_its_learned_masks_and_graph_reads_them(tmp_path):
+    out = str(tmp_path)
+    assert run_cli(["--exp", "graph", "--p", "23", "--steps", "100", "--popup-steps", "100", "--out", out]) == 0
+    rows = {r["arm"]: r for r in read_csv(os.path.join(out, "summary.csv")) if r["exp"] == "edge_popup"}
+    ep = os.path.join(out, rows["ep"]["run"], "ckpt")
+    assert sorted(f for f in os.listdir(ep) if f.startswith("mask_")) == ["mask_000000.pt", "mask_000100.pt"]
+    mask, scores0 = torch.load(os.path.join(ep, "mask_000100.pt")), torch.load(os.path.join(ep, "mask_000000.pt"))
+    for name, m in mask.items():
+        assert set(m.unique().tolist()) <= {0.0, 1.0} and abs(m.mean().item() - 0.4) < 0.01
+    assert any(not torch.equal(mask[n], scores0[n]) for n in mask)  # the mask was learned
+    assert not any(f.startswith("mask_") for f in os.listdir(os.path.join(out, rows["wd"]["run"], "ckpt")))
+    found = [r for r in read_csv(os.path.join(out, "analysis.csv")) if r["exp"] == "graph" and r["run"] == rows["ep"]["run"]]
+    weights = torch.load(os.path.join(ep, "step_000100.pt"))
+    expected = analysis.graph_metrics(weights, mask)
+    got = {r["metric"]: float(r["value"]) for r in found if r["step"] == "100"}
+    for metric, value in expected.items():
+        assert got[metric] == pytest.approx(value, rel=1e-5)

@@ -7,7 +7,7 @@ into one model, the measurements, checkpoints and CSV files.
     summaries = train_many([(r, build_model(r), load_data(r)) for r in runs], out="runs")  # one batch
 
 A run is a folder under `out` named by a hash of its settings (Run): config.json, theta_0 and a
-checkpoint every 2,000 steps (ckpt/), the resumable state (state.pt, written with each checkpoint:
+checkpoint every 2,000 steps (ckpt/; edge-popup runs also save their learned mask there), the resumable state (state.pt, written with each checkpoint:
 after Ctrl-C the same call resumes from it, bit for bit), curves.csv and summary.json once finished.
 
 Many runs, one model. Runs of the same network and data shapes (an experiment's seeds, its pruning
@@ -34,10 +34,16 @@ import torch.nn.functional as F
 
 import tasks
 import tickets
-from models import MLP, MnistMLP, Transformer
+from models import MLP, MnistMLP, ParityMLP, PolyMLP, Transformer
 from tickets import edge_popup_mask
 
 IMAGE_TASKS = ("mnist", "fashion")
+VECTOR_TASKS = {"poly": PolyMLP, "parity": ParityMLP}  # v3's other tasks, each with its network
+
+
+def family(task):
+    """modular, images, poly or parity: what decides a task's defaults, network and loss."""
+    return "images" if task in IMAGE_TASKS else task if task in VECTOR_TASKS else "modular"
 MODELS = {"mlp": MLP, "transformer": Transformer}
 
 
@@ -61,11 +67,11 @@ class Diverged(Exception):
 class Run:
     """Every setting that determines a run's result; a hash of it names the run's folder."""
     task: str = "add"
-    """modular operation (add, sub, mul, x2y2, x2xyy2, x3xy) or mnist / fashion"""
+    """modular operation (add, sub, mul, x2y2, x2xyy2, x3xy), mnist / fashion, poly or parity"""
     model: str = "mlp"
-    """mlp or transformer (images: the MNIST MLP)"""
+    """mlp or transformer (images, poly, parity: their own MLP, models.DenseMLP)"""
     seed: int = 0
-    """seeds the train/test split (or the 1,000 training images) and theta_0"""
+    """seeds the train/test split (or the training images, or the poly / parity data) and theta_0"""
     steps: int = 50_000
     """full-batch AdamW steps"""
     lr: float = 1e-3
@@ -79,11 +85,12 @@ class Run:
     ordered: bool = False
     """all p^2 ordered pairs instead of the unordered a <= b"""
     n_train: int = 1000
-    """training images (image tasks)"""
+    """training examples (image, poly and parity tasks)"""
     data_dir: str = ""
     """folder of the IDX files (image tasks)"""
     threshold: float = 0.95
-    """P: t_mem / t_gen are the first steps with train / test accuracy >= P"""
+    """P: t_mem / t_gen are the first steps with train / test accuracy >= P (a regression: with the
+    loss at most (1 - P) times its value at theta_0)"""
     arm: str = "base"
     """base (dense, theta_0), ticket (theta_0 * m), same_l1 / same_l2 (dense, theta_0 * r_p)"""
     prune_rate: float = 0.0
@@ -134,6 +141,10 @@ def settings(config):
 def load_data(run):
     if run.task in IMAGE_TASKS:
         return tasks.mnist(run.data_dir or None, run.seed, run.n_train, dataset=run.task)
+    if run.task == "poly":
+        return tasks.poly(run.seed, n_train=run.n_train)
+    if run.task == "parity":
+        return tasks.parity(run.seed, n_train=run.n_train)
     split_seed = run.seed if run.split_seed < 0 else run.split_seed
     return tasks.modular(run.task, run.p, run.frac_train, split_seed, run.ordered)
 
@@ -142,15 +153,20 @@ def build_model(run):
     """The network at theta_0, seeded with the run's seed."""
     if run.task in IMAGE_TASKS:
         return MnistMLP(seed=run.seed)
+    if run.task in VECTOR_TASKS:
+        return VECTOR_TASKS[run.task](seed=run.seed)
     return MODELS[run.model](p=run.p, seed=run.seed)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Training
 
-def loss_fn(out, y, image_task):
-    if image_task:
+def loss_fn(out, y, loss="cross_entropy"):
+    """The task's loss (tasks.Data.loss) of outputs `out` (n, classes) against targets y."""
+    if loss == "mse":
         return F.mse_loss(out, F.one_hot(y, out.shape[1]).to(out.dtype))  # MSE on MNIST (SPEC 4)
+    if loss == "regression":
+        return F.mse_loss(out[:, 0], y)
     # float64: in float32 the log-softmax of a confident prediction rounds to exactly 0, the
     # gradients of the correct logit vanish while the others do not, and the loss spikes.
     return F.cross_entropy(out.double(), y)
@@ -187,11 +203,11 @@ def trainable(model, run):
     return tensors, 1 - run.lr * torch.cat([torch.full((t.numel(),), d) for t, d in zip(tensors, decay)])
 
 
-def batch_loss(out, y, image_task):
+def batch_loss(out, y, loss):
     """The sum over runs of each run's loss_fn, out (R, n, classes) and y (R, n): the gradient of the
     sum with respect to one run's weights is that run's own gradient."""
-    if image_task:  # MSE's vectorised mean would round its gradient differently: one run at a time
-        return sum(loss_fn(out[r], y[r], True) for r in range(len(out)))
+    if loss != "cross_entropy":  # MSE's vectorised mean would round its gradient differently: run by run
+        return sum(loss_fn(out[r], y[r], loss) for r in range(len(out)))
     R, n, c = out.shape
     losses = F.cross_entropy(out.double().reshape(R * n, c), y.reshape(R * n), reduction="none")
     return losses.view(R, n).mean(1).sum()
@@ -206,13 +222,14 @@ def should_log(step, steps):
 
 
 @torch.no_grad()
-def evaluate(model, data, image_task):
-    """Loss and accuracy on both splits, and the L1 / L2 norms of the effective weights W * m."""
+def evaluate(model, data):
+    """Loss and accuracy (none for a regression) on both splits, and the L1 / L2 norms of the
+    effective weights W * m."""
     row = {}
     for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
         out = model(x)
-        row[f"{split}_loss"] = loss_fn(out, y, image_task).item()
-        row[f"{split}_acc"] = (out.argmax(1) == y).double().mean().item()
+        row[f"{split}_loss"] = loss_fn(out, y, data.loss).item()
+        row[f"{split}_acc"] = None if data.loss == "regression" else (out.argmax(1) == y).double().mean().item()
     effective = {name: model.w(name) for name in model.weights()}
     row["l1"], row["l2"] = tickets.norm(effective, 1), tickets.norm(effective, 2)
     return row
@@ -220,19 +237,35 @@ def evaluate(model, data, image_task):
 
 def measure(curves, threshold):
     """t_mem / t_gen: first logged step with train / test accuracy >= P (None when never reached);
-    tau_grok = t_gen / t_mem (SPEC section 4)."""
-    t_mem = next((r["step"] for r in curves if r["train_acc"] >= threshold), None)
-    t_gen = next((r["step"] for r in curves if r["test_acc"] >= threshold), None)
-    tau = t_gen / t_mem if t_mem and t_gen is not None else None
+    tau_grok = t_gen / t_mem (SPEC section 4). A regression (curves without accuracies) has no
+    accuracy: there t_mem / t_gen are the first steps whose train / test loss is at most (1 - P) times
+    its value at theta_0 (ours; v3 gives no definition), i.e. the loss has fallen by the fraction P."""
     first, last = curves[0], curves[-1]
+    if first["train_acc"] is None:
+        reached = lambda split: lambda r: r[f"{split}_loss"] <= (1 - threshold) * first[f"{split}_loss"]
+    else:
+        reached = lambda split: lambda r: r[f"{split}_acc"] >= threshold
+    t_mem = next((r["step"] for r in curves if reached("train")(r)), None)
+    t_gen = next((r["step"] for r in curves if reached("test")(r)), None)
+    tau = t_gen / t_mem if t_mem and t_gen is not None else None
     return dict(t_mem=t_mem, t_gen=t_gen, tau_grok=tau,
                 final_train_acc=last["train_acc"], final_test_acc=last["test_acc"],
+                final_train_loss=last.get("train_loss"), final_test_loss=last.get("test_loss"),
                 l1_init=first["l1"], l2_init=first["l2"], l1_final=last["l1"], l2_final=last["l2"])
 
 
 def weights_of(model):
     """A copy of the weights by name, on the CPU (the live ones are views of the trainer's theta)."""
     return {name: w.detach().cpu().clone() for name, w in model.weights().items()}
+
+
+def save_checkpoint(model, folder, step):
+    """ckpt/step_<step>.pt: the weights; for edge-popup, also ckpt/mask_<step>.pt: the learned mask
+    (top popup_keep of |scores| per matrix), which the graph analysis reads."""
+    save_atomic(weights_of(model), os.path.join(folder, "ckpt", f"step_{step:06d}.pt"))
+    if model.popup_scores is not None:
+        save_atomic({n: edge_popup_mask(s.detach(), model.popup_keep).cpu() for n, s in model.popup_scores.items()},
+                    os.path.join(folder, "ckpt", f"mask_{step:06d}.pt"))
 
 
 def save_atomic(obj, path):
@@ -348,9 +381,9 @@ def prepare(run, model, data, out, device, log):
         return Member(run, model, data, state["curves"], state["step"], theta, exp_avg, exp_avg_sq, params, decay)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(config, f, indent=1)
-    curves = [{"step": 0, **evaluate(model, data, run.task in IMAGE_TASKS)}]
+    curves = [{"step": 0, **evaluate(model, data)}]
     save_atomic(model.masks(), os.path.join(folder, "mask.pt"))
-    save_atomic(weights_of(model), os.path.join(folder, "ckpt", "step_000000.pt"))
+    save_checkpoint(model, folder, 0)
     return Member(run, model, data, curves, 0, theta, exp_avg, exp_avg_sq, params, decay)
 
 
@@ -359,7 +392,7 @@ def batch_key(m):
     run = m.run
     shapes = tuple((n, tuple(w.shape)) for n, w in m.model.weights().items())
     data = tuple(tuple(t.shape) for t in (m.data.x_train, m.data.x_test))
-    return (type(m.model).__name__, shapes, data, run.task in IMAGE_TASKS, run.train_weights,
+    return (type(m.model).__name__, shapes, data, m.data.loss, run.train_weights,
             run.popup_keep, run.lr, run.betas, run.eps, run.steps, run.ckpt_every, m.start,
             str(m.theta.device))
 
@@ -373,7 +406,7 @@ def stack(ms):
     views of its row, so evaluate() and the checkpoints read them). Returns theta, the AdamW state and
     step(t): one full-batch training step t of every run, a batched forward pass (the network's
     forward_batch) and backward for all and one AdamW update of the stacked rows."""
-    R, lead, image = len(ms), ms[0], ms[0].run.task in IMAGE_TASKS
+    R, lead, loss = len(ms), ms[0], ms[0].data.loss
     run0, device = lead.run, lead.theta.device
     N = lead.theta.numel()
     width = -(-N // PAD) * PAD
@@ -397,7 +430,7 @@ def stack(ms):
     masks = {n: torch.stack([m.model.masks()[n] for m in ms]) for n in names} if masked else {}
     x = torch.stack([m.data.x_train for m in ms])
     y = torch.stack([m.data.y_train for m in ms])
-    forward = type(lead.model).forward_batch
+    forward = lead.model.forward_batch
     trained = names if run0.train_weights else []
     scored = names if lead.model.popup_scores is not None else []  # edge-popup: learned masks
     keep = lead.model.popup_keep
@@ -423,7 +456,7 @@ def stack(ms):
 
     def step(t):
         th = theta.detach().requires_grad_()
-        grad, = torch.autograd.grad(batch_loss(forward(effective(th), x), y, image), th)
+        grad, = torch.autograd.grad(batch_loss(forward(effective(th), x), y, loss), th)
         adamw_step(theta, grad, exp_avg, exp_avg_sq, t, run0.lr, run0.betas, run0.eps, decay)
 
     return theta, exp_avg, exp_avg_sq, step
@@ -432,7 +465,7 @@ def stack(ms):
 def train_batch(ms, out, log):
     """Train the members `ms` (equal batch_key) together (stack), logging, checkpointing and
     finishing each as its own run. Returns the summaries (None for a run that diverged)."""
-    R, lead, image = len(ms), ms[0], ms[0].run.task in IMAGE_TASKS
+    R, lead = len(ms), ms[0]
     run0, N = lead.run, lead.theta.numel()
     theta, exp_avg, exp_avg_sq, train_step = stack(ms)
     label = run0.id if R == 1 else f"{R} runs: {run0.id} ... {ms[-1].run.id}"
@@ -443,7 +476,7 @@ def train_batch(ms, out, log):
         if should_log(step, run0.steps):
             live = [m for m in ms if not m.diverged]
             for m in live:
-                row = {"step": step, **evaluate(m.model, m.data, image)}
+                row = {"step": step, **evaluate(m.model, m.data)}
                 m.curves.append(row)
                 if not math.isfinite(row["train_loss"]):
                     m.diverged = (f"[{m.run.id}] loss is {row['train_loss']} at step {step}: the run "
@@ -454,9 +487,11 @@ def train_batch(ms, out, log):
             if time.time() - last_print > 20 or step == run0.steps:
                 rate = (time.time() - t0) / (step - lead.start)
                 accs = lambda k: [m.curves[-1][k] for m in live if not m.diverged]
-                span = lambda v: f"{min(v):.3f}" if len(set(v)) == 1 else f"{min(v):.3f}-{max(v):.3f}"
-                log(f"[{label}] step {step}/{run0.steps}  train {span(accs('train_acc'))}  "
-                    f"test {span(accs('test_acc'))}  {rate * 1e3:.2f} ms/step"
+                kind, spec = ("loss", ".3g") if lead.data.loss == "regression" else ("acc", ".3f")
+                span = lambda v: (format(min(v), spec) if len(set(v)) == 1
+                                  else f"{format(min(v), spec)}-{format(max(v), spec)}")
+                log(f"[{label}] step {step}/{run0.steps}  train {kind} {span(accs('train_' + kind))}  "
+                    f"test {span(accs('test_' + kind))}  {rate * 1e3:.2f} ms/step"
                     + (f" ({rate * 1e3 / R:.2f} per run)" if R > 1 else "")
                     + f"  eta {(run0.steps - step) * rate:.0f}s")
                 last_print = time.time()
@@ -465,7 +500,7 @@ def train_batch(ms, out, log):
                 if m.diverged:
                     continue
                 folder = run_dir(out, m.run)
-                save_atomic(weights_of(m.model), os.path.join(folder, "ckpt", f"step_{step:06d}.pt"))
+                save_checkpoint(m.model, folder, step)
                 save_atomic(dict(config=config_of(m.run), step=step, curves=m.curves,
                                  theta=theta[r, :N].cpu().clone(), exp_avg=exp_avg[r, :N].cpu().clone(),
                                  exp_avg_sq=exp_avg_sq[r, :N].cpu().clone(),

@@ -1,0 +1,132 @@
+"""v3's evidence from inside the network, as experiments: the Fourier entropy of the hidden neurons
+(base vs ticket), the distance between the base's masks 2k steps apart (vs its test-accuracy jumps),
+and graph metrics of the masks (over the base's training, and of the edge-popup arms at v3 Table 1's
+steps). Each reads checkpoints that the runs already save and writes rows {step, metric, value} to
+analysis.csv; the metrics themselves are pure functions in analysis.py.
+
+    python grok.py --exp fourier --seeds 0,1,2
+    python grok.py --exp jaccard --seeds 0,1,2
+    python grok.py --exp graph --seeds 0,1,2
+"""
+import argparse
+import math
+import os
+
+import analysis
+import claims
+from claims import POPUP_STEPS
+from experiments import (by_seed, checkpoint, checkpoint_steps, exp_edge_popup, grokking_note, run_from,
+                         test_acc_at, ticket_job, ticket_run, train_bases, train_jobs)
+from trainer import UsageError, family, load_checkpoint, run_dir, upsert_csv
+
+ANALYSIS_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "run", "step", "metric", "value"]
+
+
+def record_analysis(exp, out, run, rows):
+    """Rows {step, metric, value} of an analysis of `run` into out/analysis.csv (upserted)."""
+    ident = dict(exp=exp, task=run.task, model=run.model, arm=run.arm, seed=run.seed,
+                 prune_rate=run.prune_rate, run=run.id)
+    upsert_csv(os.path.join(out, "analysis.csv"), [{**ident, **r} for r in rows], ANALYSIS_COLUMNS,
+               key=("exp", "run", "step", "metric"))
+
+
+def needs_modular_mlp(args):
+    if args.model != "mlp" or family(args.task) != "modular":
+        raise UsageError(f"--exp {args.exp} reads the modular MLP's neurons (W_E, W_in, W_out, W_U): "
+                         "use --model mlp and a modular --task")
+
+
+FOURIER_METRICS = {"entropy_in": ("in", False), "entropy_out": ("out", False),
+                   "authors_entropy_in": ("in", True), "authors_entropy_out": ("out", True)}
+
+
+def exp_fourier(args):
+    """Fourier entropy of the hidden neurons (analysis.fourier_entropy) of base and ticket at every
+    checkpoint: v3 says the ticket's neurons are periodic by ~2k steps, the base's only by ~30k."""
+    needs_modular_mlp(args)
+    bases = train_bases("fourier", args)
+    jobs = [ticket_job(args, b, ticket_run(args, b.run), grokking_note(b.row, b.run.seed)) for b in bases]
+    rows = by_seed([b.row for b in bases] + train_jobs("fourier", args, jobs))
+    for run in [b.run for b in bases] + [j.run for j in jobs]:
+        masks = load_checkpoint(os.path.join(run_dir(args.out, run), "mask.pt"))
+        acc = test_acc_at(args.out, run)
+        found = [dict(step=0, metric="entropy_flat", value=math.log(run.p // 2))]  # a flat spectrum's
+        for step in checkpoint_steps(run):
+            neurons = analysis.neuron_rows(checkpoint(args.out, run, step), masks)
+            found += [dict(step=step, metric=m, value=analysis.fourier_entropy(neurons[side], authors))
+                      for m, (side, authors) in FOURIER_METRICS.items()]
+            found.append(dict(step=step, metric="test_acc", value=acc.get(step)))
+        record_analysis("fourier", args.out, run, found)
+        by = lambda metric: {r["step"]: r["value"] for r in found if r["metric"] == metric}
+        h, test = by("entropy_in"), by("test_acc")
+        print(f"seed {run.seed} {run.arm:7} Fourier entropy of the neurons' input weights (test acc) at step: "
+              + ", ".join(f"{s:,} {h[s]:.2f} ({test[s]:.2f})" for s in sorted(h)
+                          if s in (0, 2000, 4000, 10000, 20000, 30000) or s == run.steps))
+    return rows
+
+
+def exp_jaccard(args):
+    """Jaccard distance between the base's k = --prune-rate magnitude masks at checkpoints t and
+    t + --ckpt-every, against the change in test accuracy over the same steps (v3 Fig. 7: the largest
+    distance coincides with the largest jump in test accuracy)."""
+    bases = train_bases("jaccard", args)
+    for b in bases:
+        acc, found = test_acc_at(args.out, b.run), []
+        steps = checkpoint_steps(b.run)
+        masks = {s: analysis.magnitude_mask(checkpoint(args.out, b.run, s), args.prune_rate) for s in steps}
+        for t0, t1 in zip(steps, steps[1:]):
+            distance = analysis.jaccard_distance(masks[t0], masks[t1])
+            found += [dict(step=t1, metric=f"jaccard_{name}", value=d) for name, d in distance.items()]
+            found.append(dict(step=t1, metric="d_test_acc", value=acc[t1] - acc[t0]))
+        record_analysis("jaccard", args.out, b.run, found)
+        by = lambda metric: {r["step"]: r["value"] for r in found if r["metric"] == metric}
+        distance, jump = by("jaccard_all"), by("d_test_acc")
+        print(f"seed {b.run.seed}: largest mask distance {max(distance.values()):.3f} over the "
+              f"{b.run.ckpt_every:,} steps ending at {max(distance, key=distance.get):,}, largest "
+              f"test-accuracy jump {max(jump.values()):+.3f} ending at {max(jump, key=jump.get):,}; "
+              f"Pearson r = {claims.pearson(list(distance.values()), list(jump.values())):.2f}")
+    return [b.row for b in bases]
+
+
+def exp_graph(args):
+    """v3's graph metrics (analysis.graph_metrics) of the base's k = --prune-rate magnitude masks at
+    every checkpoint: how the structure of the network changes as it groks; and of the edge-popup
+    arms (exp_edge_popup's runs, --popup-steps long) at each of their checkpoints, every 200 steps
+    (v3 Table 1's 600, 1,000, 1,400, 2,000 among them): their learned masks, or for the dense WD arm
+    its k = --prune-rate magnitude mask."""
+    needs_modular_mlp(args)
+    bases = train_bases("graph", args)
+    for b in bases:
+        acc, found = test_acc_at(args.out, b.run), []
+        for step in checkpoint_steps(b.run):
+            weights = checkpoint(args.out, b.run, step)
+            metrics = analysis.graph_metrics(weights, analysis.magnitude_mask(weights, args.prune_rate))
+            found += [dict(step=step, metric=m, value=v) for m, v in metrics.items()]
+            found.append(dict(step=step, metric="test_acc", value=acc.get(step)))
+        record_analysis("graph", args.out, b.run, found)
+        at = {(r["step"], r["metric"]): r["value"] for r in found}
+        for step in (0, 10000, 20000, b.run.steps):
+            if (step, "spectral_gap") in at:
+                print(f"seed {b.run.seed} step {step:,}: " + ", ".join(
+                    f"{m} {at[step, m]:.3f}" for m in GRAPH_PRINTED))
+    popup = exp_edge_popup(argparse.Namespace(**{**vars(args), "steps_given": None, "ckpt_every_given": None}))
+    for row in popup:
+        if row["arm"] == "mem":
+            continue
+        run = run_from(args.out, row["run"])
+        acc, found = test_acc_at(args.out, run), []
+        for step in checkpoint_steps(run):  # every 200 steps: v3 Table 1's 600, 1,000, 1,400, 2,000 among them
+            weights = checkpoint(args.out, run, step)
+            mask = (load_checkpoint(os.path.join(run_dir(args.out, run), "ckpt", f"mask_{step:06d}.pt"))
+                    if run.popup_keep else analysis.magnitude_mask(weights, args.prune_rate))
+            found += [dict(step=step, metric=m, value=v) for m, v in analysis.graph_metrics(weights, mask).items()]
+            found.append(dict(step=step, metric="test_acc", value=acc.get(step)))
+        record_analysis("graph", args.out, run, found)
+        at = {(r["step"], r["metric"]): r["value"] for r in found}
+        steps = [s for s in POPUP_STEPS if (s, "spectral_gap") in at] or [run.steps]
+        print(f"seed {run.seed} {run.arm:10} at steps {', '.join(f'{s:,}' for s in steps)}: " + "; ".join(
+            f"{m} " + "/".join(f"{at[s, m]:.3f}" for s in steps) for m in GRAPH_PRINTED))
+    return [b.row for b in bases] + popup
+
+
+GRAPH_PRINTED = ("spectral_gap", "weighted_spectral_gap", "ramanujan_gap", "average_shortest_path", "test_acc")
