@@ -175,8 +175,8 @@ def grokking_note(base_row, seed):
     """Empty when the base run generalized; otherwise a loud warning and the note for its tickets."""
     if base_row["t_gen"] is not None:
         return ""
-    print(f"WARNING: seed {seed}: the base run never reached {base_row['threshold']:.0%} test "
-          f"accuracy in {base_row['steps']} steps, so its mask is NOT a grokking ticket (SPEC "
+    print(f"WARNING: seed {seed}: the base run never reached t_gen (P = {base_row['threshold']:.0%}) "
+          f"in {base_row['steps']} steps, so its mask is NOT a grokking ticket (SPEC "
           "section 4); rerun with more --steps", file=sys.stderr)
     return "base never reached t_gen: a transition ticket, not a grokking ticket"
 
