@@ -81,10 +81,9 @@ def stepper(ms):
 def bench(model_name, device, n):
     ms = members(model_name, 1, device)
     run, model, data = ms[0].run, ms[0].model, ms[0].data
-    image = run.task in trainer.IMAGE_TASKS
     step = stepper(ms)
     n_logs = sum(trainer.should_log(s, run.steps) for s in range(1, run.steps + 1))
-    evaluate = lambda: trainer.evaluate(model, data, image)
+    evaluate = lambda: trainer.evaluate(model, data)
     t_ours = timed(step, n, device) + timed(evaluate, max(3, n // 20), device) * n_logs / run.steps
     f_ours = flops(step) + flops(evaluate) * n_logs / run.steps
 
@@ -93,12 +92,12 @@ def bench(model_name, device, n):
                             weight_decay=run.weight_decay)
 
     def direct_step():
-        loss = trainer.loss_fn(model.direct(data.x_train), data.y_train, image)
+        loss = trainer.loss_fn(model.direct(data.x_train), data.y_train, data.loss)
         opt.zero_grad()
         loss.backward()
         opt.step()
         with torch.no_grad():
-            trainer.loss_fn(model.direct(data.x_test), data.y_test, image).item()
+            trainer.loss_fn(model.direct(data.x_test), data.y_test, data.loss).item()
 
     t_direct = timed(direct_step, max(5, n // 4), device)
     return t_ours, f_ours, t_direct, flops(direct_step), run.steps

@@ -1201,3 +1201,12 @@ def test_edge_popup_saves_its_learned_masks_and_graph_reads_them(tmp_path):
     got = {r["metric"]: float(r["value"]) for r in found if r["step"] == "100"}
     for metric, value in expected.items():
         assert got[metric] == pytest.approx(value, rel=1e-5)
+
+
+def test_bench_runs_and_reports_both_implementations():
+    import subprocess
+    out = subprocess.run([sys.executable, "bench.py", "--models", "mlp", "--steps", "2"], capture_output=True,
+                         text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}).stdout
+    rows = {line.split()[1]: line.split() for line in out.splitlines() if line.startswith("mlp ")}
+    assert set(rows) == {"straightforward", "ours"}
+    assert float(rows["ours"][3]) < float(rows["straightforward"][3])  # fewer FLOPs per step, by design
