@@ -17,8 +17,9 @@ y = (x . beta)^2 / 2 with beta ~ N(0, I), 100 training and 100 test points, mean
 loss-based task (Data.loss = "regression"), whose t_mem / t_gen are read from losses (trainer.measure).
 
 Sparse parity (v3 Fig. 2e, after Barak et al. 2022; the paper gives no numbers, SPEC section 2):
-x uniform in {-1, +1}^40 plus a constant 1 input (a bias: see parity()), the label is the parity of the
-first 3 bits (1 when their product is -1), 1,000 training strings and 10,000 test strings, all drawn with the seed; cross-entropy on 2 classes.
+x uniform in {-1, +1}^40 plus a constant 1 input (a bias: see parity()), the label is the parity of
+the first 3 bits (1 when their product is -1), 1,000 training and 10,000 test strings, all drawn with
+the seed; cross-entropy on 2 classes.
 
 MNIST: the standard IDX files (`train-images-idx3-ubyte[.gz]`, ...; the torchvision layout
 `MNIST/raw/` works as-is), downloaded with checksums when missing. 1,000 training images are drawn with
@@ -206,8 +207,8 @@ def poly(seed=0, d=40, n_train=100, n_test=100):
 
 def parity(seed=0, n_bits=40, k=3, n_train=1000, n_test=10_000):
     """x uniform in {-1, +1}^n_bits (and a constant 1), label 1 when the product of the first k bits
-    is -1 (their parity is odd), else 0. Train and test strings are drawn independently with `seed` (a repeat
-    between them has probability ~ n_train n_test / 2^40, negligible)."""
+    is -1 (their parity is odd), else 0. Train and test strings are drawn independently with `seed`
+    (a string in both has probability ~ n_train n_test / 2^40, negligible)."""
     g = torch.Generator().manual_seed(seed)
     bits = torch.randint(0, 2, (n_train + n_test, n_bits), generator=g).float() * 2 - 1
     y = (bits[:, :k].prod(1) < 0).long()

@@ -7,8 +7,9 @@ into one model, the measurements, checkpoints and CSV files.
     summaries = train_many([(r, build_model(r), load_data(r)) for r in runs], out="runs")  # one batch
 
 A run is a folder under `out` named by a hash of its settings (Run): config.json, theta_0 and a
-checkpoint every 2,000 steps (ckpt/; edge-popup runs also save their learned mask there), the resumable state (state.pt, written with each checkpoint:
-after Ctrl-C the same call resumes from it, bit for bit), curves.csv and summary.json once finished.
+checkpoint every 2,000 steps (ckpt/; edge-popup runs also save their learned mask there), the
+resumable state (state.pt, written with each checkpoint: after Ctrl-C the same call resumes from
+it, bit for bit), curves.csv and summary.json once finished.
 
 Many runs, one model. Runs of the same network and data shapes (an experiment's seeds, its pruning
 rates, its controls) train as one model with a leading run dimension: the weights of run r are row r
