@@ -342,7 +342,9 @@ def checkpoint_steps(run):
 
 
 def test_acc_at(out, run):
-    return {int(r["step"]): float(r["test_acc"]) for r in read_csv(os.path.join(run_dir(out, run), "curves.csv"))}
+    """{step: test accuracy} of a finished run (None at every step of a regression, which has none)."""
+    return {int(r["step"]): float(r["test_acc"]) if r["test_acc"] else None
+            for r in read_csv(os.path.join(run_dir(out, run), "curves.csv"))}
 
 
 def run_from(out, run_id):

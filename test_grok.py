@@ -1162,6 +1162,7 @@ def test_the_mnist_network_is_unchanged_by_its_generalisation():
 
 
 @pytest.mark.parametrize("task,exp,arms", [("poly", "ticket_vs_norm", ["base", "ticket", "same_l1", "same_l2"]),
+                                           ("poly", "phase_tickets", ["base", "ticket", "ticket"]),
                                            ("parity", "ticket", ["base", "ticket"])])
 def test_the_new_tasks_run_end_to_end(tmp_path, task, exp, arms):
     out = str(tmp_path / "runs")
