@@ -11,7 +11,6 @@ shape). Rows come back grouped by seed. The analyses of the network's inner stru
 entropy, mask distance, graph metrics) are in inner.py.
 """
 import dataclasses
-import json
 import math
 import os
 import sys
@@ -298,11 +297,18 @@ def leaked(data, other):
 
 
 def exp_edge_popup(args):
+    """The edge-popup arms (train_edge_popup), theta_mem's rows first."""
+    mems, _, rows = train_edge_popup(args)
+    return by_seed([m.row for m in mems] + rows)
+
+
+def train_edge_popup(args):
     """From a memorizing checkpoint theta_mem (dense, 50% split, lr 1e-3, step 1,000: checked to be
     memorizing), three arms at lr 1e-2 for 2,000 steps: WD (train the weights, weight decay 1), EP
     (weights frozen; learn scores, mask = top 40% of |score| per matrix) and EP+WD (both); then the
     authors' variants: EP and EP+WD with the scores decayed, and EP on a re-seeded split that leaks
-    theta_mem's training pairs into the test set (POPUP_ARMS)."""
+    theta_mem's training pairs into the test set (POPUP_ARMS). Returns theta_mem's Base of every
+    seed, the arms' Jobs and their rows, with each arm's test accuracy at v3 Table 1's steps."""
     if family(args.task) != "modular":
         raise UsageError("--exp edge_popup starts from a memorizing checkpoint of modular arithmetic: "
                          "use a modular --task")
@@ -334,7 +340,7 @@ def exp_edge_popup(args):
     for job, row in zip(jobs, rows):
         acc = test_acc_at(args.out, job.run)
         row.update({f"acc_{s}": acc.get(s) for s in POPUP_STEPS})
-    return by_seed([m.row for m in mems] + rows)
+    return mems, jobs, rows
 
 
 def checkpoint_steps(run):
@@ -346,9 +352,3 @@ def test_acc_at(out, run):
     return {int(r["step"]): float(r["test_acc"]) if r["test_acc"] else None
             for r in read_csv(os.path.join(run_dir(out, run), "curves.csv"))}
 
-
-def run_from(out, run_id):
-    """The Run whose folder is out/<run_id>, from its config.json."""
-    with open(os.path.join(out, run_id, "config.json")) as f:
-        config = json.load(f)
-    return Run(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})

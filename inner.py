@@ -15,8 +15,8 @@ import os
 import analysis
 import claims
 from claims import POPUP_STEPS
-from experiments import (by_seed, checkpoint, checkpoint_steps, exp_edge_popup, grokking_note, run_from,
-                         test_acc_at, ticket_job, ticket_run, train_bases, train_jobs)
+from experiments import (by_seed, checkpoint, checkpoint_steps, grokking_note, test_acc_at, ticket_job,
+                         ticket_run, train_bases, train_edge_popup, train_jobs)
 from trainer import UsageError, family, load_checkpoint, run_dir, upsert_csv
 
 ANALYSIS_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "run", "step", "metric", "value"]
@@ -95,38 +95,37 @@ def exp_graph(args):
     (v3 Table 1's 600, 1,000, 1,400, 2,000 among them): their learned masks, or for the dense WD arm
     its k = --prune-rate magnitude mask."""
     needs_modular_mlp(args)
+    magnitude = lambda run, step, weights: analysis.magnitude_mask(weights, args.prune_rate)
     bases = train_bases("graph", args)
     for b in bases:
-        acc, found = test_acc_at(args.out, b.run), []
-        for step in checkpoint_steps(b.run):
-            weights = checkpoint(args.out, b.run, step)
-            metrics = analysis.graph_metrics(weights, analysis.magnitude_mask(weights, args.prune_rate))
-            found += [dict(step=step, metric=m, value=v) for m, v in metrics.items()]
-            found.append(dict(step=step, metric="test_acc", value=acc.get(step)))
-        record_analysis("graph", args.out, b.run, found)
-        at = {(r["step"], r["metric"]): r["value"] for r in found}
+        at = record_graph(args.out, b.run, magnitude)
         for step in (0, 10000, 20000, b.run.steps):
             if (step, "spectral_gap") in at:
                 print(f"seed {b.run.seed} step {step:,}: " + ", ".join(
                     f"{m} {at[step, m]:.3f}" for m in GRAPH_PRINTED))
-    popup = exp_edge_popup(argparse.Namespace(**{**vars(args), "steps_given": None, "ckpt_every_given": None}))
-    for row in popup:
-        if row["arm"] == "mem":
-            continue
-        run = run_from(args.out, row["run"])
-        acc, found = test_acc_at(args.out, run), []
-        for step in checkpoint_steps(run):  # every 200 steps: v3 Table 1's 600, 1,000, 1,400, 2,000 among them
-            weights = checkpoint(args.out, run, step)
-            mask = (load_checkpoint(os.path.join(run_dir(args.out, run), "ckpt", f"mask_{step:06d}.pt"))
-                    if run.popup_keep else analysis.magnitude_mask(weights, args.prune_rate))
-            found += [dict(step=step, metric=m, value=v) for m, v in analysis.graph_metrics(weights, mask).items()]
-            found.append(dict(step=step, metric="test_acc", value=acc.get(step)))
-        record_analysis("graph", args.out, run, found)
-        at = {(r["step"], r["metric"]): r["value"] for r in found}
+    popup_args = argparse.Namespace(**{**vars(args), "steps_given": None, "ckpt_every_given": None})
+    mems, jobs, rows = train_edge_popup(popup_args)
+    learned = lambda run, step, weights: load_checkpoint(
+        os.path.join(run_dir(args.out, run), "ckpt", f"mask_{step:06d}.pt"))
+    for run in (j.run for j in jobs):
+        at = record_graph(args.out, run, learned if run.popup_keep else magnitude)
         steps = [s for s in POPUP_STEPS if (s, "spectral_gap") in at] or [run.steps]
         print(f"seed {run.seed} {run.arm:10} at steps {', '.join(f'{s:,}' for s in steps)}: " + "; ".join(
             f"{m} " + "/".join(f"{at[s, m]:.3f}" for s in steps) for m in GRAPH_PRINTED))
-    return [b.row for b in bases] + popup
+    return [b.row for b in bases] + by_seed([m.row for m in mems] + rows)
+
+
+def record_graph(out, run, mask_of):
+    """graph_metrics of `run`'s weights and mask_of(run, step, weights) at each of its checkpoints,
+    with its test accuracy, into analysis.csv; {(step, metric): value}."""
+    acc, found = test_acc_at(out, run), []
+    for step in checkpoint_steps(run):
+        weights = checkpoint(out, run, step)
+        metrics = analysis.graph_metrics(weights, mask_of(run, step, weights))
+        found += [dict(step=step, metric=m, value=v) for m, v in metrics.items()]
+        found.append(dict(step=step, metric="test_acc", value=acc.get(step)))
+    record_analysis("graph", out, run, found)
+    return {(r["step"], r["metric"]): r["value"] for r in found}
 
 
 GRAPH_PRINTED = ("spectral_gap", "weighted_spectral_gap", "ramanujan_gap", "average_shortest_path", "test_acc")

@@ -39,7 +39,7 @@ from models import MLP, MnistMLP, ParityMLP, PolyMLP, Transformer
 from tickets import edge_popup_mask
 
 IMAGE_TASKS = ("mnist", "fashion")
-VECTOR_TASKS = {"poly": PolyMLP, "parity": ParityMLP}  # v3's other tasks, each with its network
+VECTOR_TASKS = {"poly": (tasks.poly, PolyMLP), "parity": (tasks.parity, ParityMLP)}  # v3's: data, network
 
 
 def family(task):
@@ -142,10 +142,8 @@ def settings(config):
 def load_data(run):
     if run.task in IMAGE_TASKS:
         return tasks.mnist(run.data_dir or None, run.seed, run.n_train, dataset=run.task)
-    if run.task == "poly":
-        return tasks.poly(run.seed, n_train=run.n_train)
-    if run.task == "parity":
-        return tasks.parity(run.seed, n_train=run.n_train)
+    if run.task in VECTOR_TASKS:
+        return VECTOR_TASKS[run.task][0](run.seed, n_train=run.n_train)
     split_seed = run.seed if run.split_seed < 0 else run.split_seed
     return tasks.modular(run.task, run.p, run.frac_train, split_seed, run.ordered)
 
@@ -155,7 +153,7 @@ def build_model(run):
     if run.task in IMAGE_TASKS:
         return MnistMLP(seed=run.seed)
     if run.task in VECTOR_TASKS:
-        return VECTOR_TASKS[run.task](seed=run.seed)
+        return VECTOR_TASKS[run.task][1](seed=run.seed)
     return MODELS[run.model](p=run.p, seed=run.seed)
 
 
@@ -242,12 +240,14 @@ def measure(curves, threshold):
     accuracy: there t_mem / t_gen are the first steps whose train / test loss is at most (1 - P) times
     its value at theta_0 (ours; v3 gives no definition), i.e. the loss has fallen by the fraction P."""
     first, last = curves[0], curves[-1]
-    if first["train_acc"] is None:
-        reached = lambda split: lambda r: r[f"{split}_loss"] <= (1 - threshold) * first[f"{split}_loss"]
-    else:
-        reached = lambda split: lambda r: r[f"{split}_acc"] >= threshold
-    t_mem = next((r["step"] for r in curves if reached("train")(r)), None)
-    t_gen = next((r["step"] for r in curves if reached("test")(r)), None)
+    regression = first["train_acc"] is None
+
+    def reached(r, split):
+        if regression:
+            return r[f"{split}_loss"] <= (1 - threshold) * first[f"{split}_loss"]
+        return r[f"{split}_acc"] >= threshold
+    t_mem = next((r["step"] for r in curves if reached(r, "train")), None)
+    t_gen = next((r["step"] for r in curves if reached(r, "test")), None)
     tau = t_gen / t_mem if t_mem and t_gen is not None else None
     return dict(t_mem=t_mem, t_gen=t_gen, tau_grok=tau,
                 final_train_acc=last["train_acc"], final_test_acc=last["test_acc"],
