@@ -46,7 +46,6 @@ pai on every task but poly (GraSP needs a cross-entropy).
 """
 import argparse
 import os
-import statistics
 import sys
 import time
 
@@ -56,6 +55,7 @@ import experiments as ex
 import inner
 import tasks
 from claims import POPUP_STEPS
+from report import mean_std
 from trainer import IMAGE_TASKS, MODELS, VECTOR_TASKS, Diverged, UsageError, family
 
 TASKS = tuple(tasks.OPERATIONS) + IMAGE_TASKS + tuple(VECTOR_TASKS)
@@ -97,20 +97,9 @@ def print_table(rows):
         final = "final_test_acc" if any(r["final_test_acc"] is not None for r in rows) else "final_test_loss"
         print(f"\n{'arm':11} {'k':>5} {'runs':>4} {'t_mem':>17} {'t_gen':>17} {final.replace('_', ' '):>15}")
         for (arm, k, _), rs in groups.items():
-            print(f"{arm:11} {k:>5g} {len(rs):>4} {mean_std([r['t_mem'] for r in rs]):>17} "
-                  f"{mean_std([r['t_gen'] for r in rs]):>17} "
-                  f"{mean_std([r[final] for r in rs], '.3f'):>15}")
-
-
-def mean_std(values, spec=".0f"):
-    """'mean ± std' over the runs that reached it, and how many did not."""
-    reached = [v for v in values if v is not None]
-    text = "not reached"
-    if reached:
-        std = statistics.stdev(reached) if len(reached) > 1 else 0.0
-        text = f"{format(statistics.mean(reached), spec)} ± {format(std, spec)}"
-    missing = len(values) - len(reached)
-    return text + (f" ({missing} n.r.)" if missing and reached else "")
+            print(f"{arm:11} {k:>5g} {len(rs):>4} {mean_std([r['t_mem'] for r in rs], ',.0f', 'not reached'):>17} "
+                  f"{mean_std([r['t_gen'] for r in rs], ',.0f', 'not reached'):>17} "
+                  f"{mean_std([r[final] for r in rs], '.3f', 'not reached'):>15}")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -117,14 +117,8 @@ class Verdict:
 
     def ours(self):
         """mean ± std over the seeds with a value (n.r. = not reached, not averaged)."""
-        values = [v for _, v in self.per_seed.values() if v is not None]
-        if not values:
-            return "n.r." if self.per_seed else "-"
-        text = format(statistics.mean(values), self.claim.spec.lstrip("+"))
-        if len(values) > 1:
-            text += " ± " + format(statistics.stdev(values), self.claim.spec.lstrip("+"))
-        missing = len(self.per_seed) - len(values)
-        return text + (f" ({missing} n.r.)" if missing else "")
+        values = [v for _, v in self.per_seed.values()]
+        return mean_std(values, self.claim.spec.lstrip("+")) if values else "-"
 
     def seeds(self):
         return " / ".join(self.value(v) for _, v in self.per_seed.values()) or "-"
@@ -157,6 +151,19 @@ def judge_all(outs):
 
 # ---------------------------------------------------------------------------------------------------
 # Markdown blocks
+
+def mean_std(values, spec, none="n.r."):
+    """'mean ± std' of the values that are not None (None = not reached: counted, not averaged);
+    the ± part only where there are two values or more, `none` where there is no value at all."""
+    reached = [v for v in values if v is not None]
+    if not reached:
+        return none
+    text = format(statistics.mean(reached), spec)
+    if len(reached) > 1:
+        text += " ± " + format(statistics.stdev(reached), spec)
+    missing = len(values) - len(reached)
+    return text + (f" ({missing} n.r.)" if missing else "")
+
 
 def md_table(header, lines):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -200,18 +207,11 @@ def block_runs(rows, option):
                          else ("final_test_acc", ".3f"))
     lines = []
     for (task, arm, k, source, steps), rs in sorted(groups.items(), key=lambda kv: kv[0][0] if several else ""):
-        t_gens = [r["t_gen"] for r in rs]
-        reached = [t for t in t_gens if t is not None]
-        mean = f"{statistics.mean(reached):,.0f}" if reached else "n.r."
-        if len(reached) > 1:
-            mean += f" ± {statistics.stdev(reached):,.0f}"
-        if reached and len(reached) < len(t_gens):
-            mean += f" ({len(t_gens) - len(reached)} n.r.)"
         lines.append(([task] if several else []) + [
             arm, f"{k:g}", "" if source is None else f"{source:,.0f}", f"{steps:,.0f}",
             ",".join(f"{r['seed']:.0f}" for r in rs),
             " / ".join(cell(r["t_mem"], ",.0f") for r in rs),
-            " / ".join(cell(r["t_gen"], ",.0f") for r in rs), mean,
+            " / ".join(cell(r["t_gen"], ",.0f") for r in rs), mean_std([r["t_gen"] for r in rs], ",.0f"),
             " / ".join(cell(r.get(final), final_spec) for r in rs),
             " / ".join(cell(r["l1_final"], ",.0f") for r in rs),
             " / ".join(cell(r["l2_final"], ".1f") for r in rs)])
@@ -231,8 +231,7 @@ def block_popup(rows, curves):
             accs = []
             for r in rs:
                 accs += [c["test_acc"] for c in curves.get(r["run"], []) if c["step"] == step]
-            text = "-" if not accs else f"{statistics.mean(accs):.2f}" + (
-                f" ± {statistics.stdev(accs):.2f}" if len(accs) > 1 else "")
+            text = mean_std(accs, ".2f", none="-")
             paper = PAPER_TABLE_1.get(arm)
             cells.append(text + (f" ({paper[i]:.2f})" if paper else ""))
         lines.append([arm, ",".join(f"{r['seed']:.0f}" for r in rs)] + cells)
@@ -252,9 +251,7 @@ def block_popup_graph(rows, analysis):
             cells = []
             for i, step in enumerate(POPUP_STEPS):
                 values = [analysis[("graph", r["run"])].get(metric, {}).get(step) for r in rs]
-                values = [v for v in values if v is not None]
-                text = "-" if not values else f"{statistics.mean(values):.3f}" + (
-                    f" ± {statistics.stdev(values):.3f}" if len(values) > 1 else "")
+                text = mean_std([v for v in values if v is not None], ".3f", none="-")
                 paper = PAPER_TABLE_1_GRAPH.get((arm, metric), (None,) * len(POPUP_STEPS))[i]
                 cells.append(text + (f" ({paper})" if paper is not None else ""))
             lines.append([metric, arm, ",".join(f"{r['seed']:.0f}" for r in rs)] + cells)
@@ -282,9 +279,7 @@ def block_analysis(rows, analysis, option):
             cells = []
             for step in ANALYSIS_STEPS:
                 values = [analysis.get((exp, r["run"]), {}).get(metric, {}).get(step) for r in runs]
-                values = [v for v in values if v is not None]
-                text = "-" if not values else f"{statistics.mean(values):.2f}" + (
-                    f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else "")
+                text = mean_std([v for v in values if v is not None], ".2f", none="-")
                 paper = PAPER_FOURIER.get((arm, metric), {}).get(step) if exp == "fourier" else None
                 cells.append(text + (f" ({paper})" if paper else ""))
             lines.append([metric, arm, ",".join(f"{r['seed']:.0f}" for r in runs)] + cells)

@@ -770,6 +770,10 @@ def test_verdicts_over_seeds_and_missing_runs(tmp_path):
     assert verdict({0: (False, 1), 1: (None, 5)}) == "not reproduced"
     v = report.Verdict(claim, {0: (True, 600.0), 1: (True, None), 2: (True, 500.0)})
     assert v.ours() == "550 ± 71 (1 n.r.)" and v.seeds() == "600 / n.r. / 500"
+    # one formatter for every mean ± std cell (report blocks and grok.py's table)
+    assert report.mean_std([0.5, 0.7], ".2f") == "0.60 ± 0.14"
+    assert report.mean_std([1234.0], ",.0f") == "1,234"
+    assert report.mean_std([None, None], ",.0f") == "n.r." and report.mean_std([], ".2f", none="-") == "-"
     # a speed-up is at least 2x: a few percent is within the spread of t_gen between seeds and machines
     assert claims.sooner(600, 17400) and claims.sooner(5000, 10000)
     assert not claims.sooner(14520, 15360) and not claims.sooner(claims.INF, claims.INF)
