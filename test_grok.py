@@ -4,6 +4,7 @@ on a tiny configuration, resuming, bad input, many runs batched against the same
 claim of claims.py on hand-made runs where it holds and where it fails, the analyses against values
 computed by hand. Run: python -m pytest -q test_grok.py (~2 minutes on 2 cores)."""
 import csv
+import fcntl
 import gzip
 import json
 import math
@@ -520,6 +521,32 @@ def test_ordered_pairs_are_refused_for_the_mlp_only_when_the_operation_is_not_co
     args = grok.parse_args(["--ordered", "--task", "sub", "--model", "transformer"])
     assert args.ordered and args.task == "sub"
     assert grok.parse_args(["--ordered", "--task", "mul"]).ordered
+
+
+def test_a_finished_run_is_unlocked_before_the_rest_of_its_phase_ends(tmp_path):
+    """Two runs of one train_many call that cannot share a batch (other lengths): once the short one
+    has written its summary, another command waiting on its lock may read it, while the long run is
+    still being trained (and still locked)."""
+    out = str(tmp_path)
+    short, long = trainer.Run(p=11, steps=20, seed=0), trainer.Run(p=11, steps=40, seed=0)
+    members = [(run, trainer.build_model(run), trainer.load_data(run)) for run in (short, long)]
+    seen = []
+
+    def free(run):  # flock conflicts between two open() of one file, even in one process
+        with open(os.path.join(out, run.id, "lock"), "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                return False
+
+    def log(line):
+        if line.startswith(f"[{long.id}] step 40/40"):  # the long run's last progress line
+            seen.append((free(short), free(long)))
+
+    trainer.train_many(members, out, log=log)
+    assert seen == [(True, False)]
+    assert free(long)
 
 
 def test_score_decay_shrinks_scores_by_exactly_one_minus_lr_wd_without_gradient():

@@ -19,7 +19,6 @@ being elementwise, updates the stacked rows as R independent optimizers. On the 
 batch writes the same curves.csv, byte for byte, as the run trained alone (tested); each run keeps its
 own folder, checkpoints, resume state and lock.
 """
-import contextlib
 import csv
 import dataclasses
 import fcntl
@@ -309,20 +308,24 @@ def train_many(members, out, device="cpu", batch=0, log=print):
     is; an interrupted one resumes from its state.pt. Runs that can share a batch (batch_key: the
     same network and data shapes, learning rate, length and resume step) train as one model, at most
     `batch` at a time (0: all), and each gets the same numbers, bit for bit, as when trained alone.
-    A run that diverges stops; the others finish, then Diverged is raised with its message."""
+    A run that diverges stops; the others finish, then Diverged is raised with its message. Each run is
+    locked (out/<run id>/lock) until its summary is written, so another command on the same `out`
+    waits for that run, not for the whole call, and then reuses it."""
     torch.use_deterministic_algorithms(True)  # index backward otherwise sums in a racy order
-    summaries, first = [None] * len(members), {}
-    with contextlib.ExitStack() as locks:
+    summaries, first, locks = [None] * len(members), {}, {}
+    try:
         for i in sorted(range(len(members)), key=lambda i: members[i][0].id):  # one order: no deadlock
             run = members[i][0]
             if run.id in first:
                 continue
             first[run.id] = i
             os.makedirs(os.path.join(run_dir(out, run), "ckpt"), exist_ok=True)
-            lock = locks.enter_context(open(os.path.join(run_dir(out, run), "lock"), "w"))
+            locks[run.id] = open(os.path.join(run_dir(out, run), "lock"), "w")
             # Another grok.py on the same --out training this run: wait for it, then reuse its result.
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            fcntl.flock(locks[run.id], fcntl.LOCK_EX)
             summaries[i] = finished(out, run)
+            if summaries[i] is not None:
+                locks.pop(run.id).close()
         todo = [i for i in sorted(first.values()) if summaries[i] is None]
         groups = {}
         for i in todo:
@@ -335,8 +338,12 @@ def train_many(members, out, device="cpu", batch=0, log=print):
                 chunk = group[start:start + size]
                 for (i, member), summary in zip(chunk, train_batch([m for _, m in chunk], out, log)):
                     summaries[i] = summary
+                    locks.pop(member.run.id).close()  # written: a waiting command may read it now
                     if member.diverged:
                         diverged.append(member.diverged)
+    finally:
+        for lock in locks.values():
+            lock.close()
     summaries = [summaries[first[run.id]] for run, _, _ in members]
     if diverged:
         raise Diverged("; ".join(diverged), summaries)
