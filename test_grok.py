@@ -72,6 +72,17 @@ def test_ties_are_broken_by_position_not_over_pruned():
     assert masks["a"].tolist() == [0] * 5 + [1] * 5 and masks["b"].sum() == 10
 
 
+def test_selection_removes_what_a_stable_sort_removes():
+    g = torch.Generator().manual_seed(0)
+    for _ in range(100):
+        values = torch.randint(0, 4, (3, int(torch.randint(1, 60, (1,), generator=g))), generator=g).double()
+        n = int(torch.randint(0, values.shape[1] + 1, (1,), generator=g))
+        expected = torch.ones_like(values)
+        for row, order in zip(expected, torch.sort(values, stable=True).indices):  # the naive form
+            row[order[:n]] = 0
+        assert torch.equal(tickets.keep_all_but_lowest(values, n), expected)
+
+
 def test_bad_pruning_rate_is_refused():
     with pytest.raises(ValueError):
         tickets.mask_from_scores(random_weights(), 1.0)
@@ -169,6 +180,10 @@ def test_edge_popup_mask_is_exact_and_straight_through():
     assert (m.detach()[s.detach().abs() >= s.detach().abs().flatten().sort().values[60]] == 1).all()
     (m * torch.arange(100.0).view(10, 10)).sum().backward()
     torch.testing.assert_close(s.grad, torch.arange(100.0).view(10, 10) * s.detach().sign())
+    # a stack of runs' scores: each run's matrix on its own, as the runs one by one
+    stacked = torch.randn(4, 10, 10).round()  # ties
+    assert torch.equal(tickets.edge_popup_mask(stacked, 0.3, runs=True),
+                       torch.stack([tickets.edge_popup_mask(r, 0.3) for r in stacked]))
 
 
 # ---------------------------------------------------------------------------------------------------

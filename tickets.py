@@ -42,14 +42,25 @@ def mask_from_scores(scores, prune_rate, scope="global"):
     if scope != "global":
         raise ValueError(f"unknown scope {scope!r}; choose global or layer")
     flat = torch.cat([s.detach().flatten().double() for s in scores.values()])
-    n_removed = round(prune_rate * flat.numel())  # Python's round, as torch.nn.utils.prune
-    keep = torch.ones_like(flat)
-    keep[torch.sort(flat, stable=True).indices[:n_removed]] = 0
+    keep = keep_all_but_lowest(flat, round(prune_rate * flat.numel()))  # Python's round, as torch.nn.utils.prune
     masks, start = {}, 0
     for name, s in scores.items():
         masks[name] = keep[start:start + s.numel()].view_as(s).to(s.dtype)
         start += s.numel()
     return masks
+
+
+def keep_all_but_lowest(values, n_removed):
+    """0/1 over the last dimension of `values` (..., N): 0 at the n_removed lowest entries of each
+    row, ties broken by position (the earlier entry removed first), exactly the first n_removed of a
+    stable sort. Found by selection, O(N) rather than a sort: t = the n_removed-th smallest value;
+    removed = every entry below t, then the first (n_removed - #below) entries equal to t."""
+    if n_removed == 0:
+        return torch.ones_like(values)
+    t = values.kthvalue(n_removed, dim=-1, keepdim=True).values
+    below, tied = values < t, values == t
+    removed = below | (tied & (tied.cumsum(-1) <= n_removed - below.sum(-1, keepdim=True)))
+    return (~removed).to(values.dtype)
 
 
 def rewind(theta0, masks):
@@ -121,10 +132,11 @@ def synflow_scores(model, output_of_ones, prune_rate, rounds=100):
     return {name: s.to(model.weights()[name].dtype) for name, s in scores.items()}
 
 
-def edge_popup_mask(scores, keep):
+def edge_popup_mask(scores, keep, runs=False):
     """Edge-popup (Ramanujan et al. 2020): the 0/1 mask of the top `keep` fraction of |s| in one
-    matrix, whose gradient passes straight through to s: d mask / d|s| = 1. Its value is exactly the
-    0/1 mask (|s| - |s| is exactly 0)."""
+    matrix (runs=True: in each matrix scores[r] of a stack, one per run), whose gradient passes
+    straight through to s: d mask / d|s| = 1. Its value is exactly the 0/1 mask (|s| - |s| is 0)."""
     a = scores.abs()
-    hard = mask_from_scores({"s": a.detach()}, 1 - keep)["s"]
+    flat = a.detach().flatten(1 if runs else 0)
+    hard = keep_all_but_lowest(flat, round((1 - keep) * flat.shape[-1])).view_as(a)
     return hard + (a - a.detach())

@@ -456,7 +456,7 @@ def stack(ms):
         for name in names:
             w = views["w", name] if trained else frozen[name]
             if scored:
-                w = w * torch.stack([edge_popup_mask(views["s", name][r], keep) for r in range(R)])
+                w = w * edge_popup_mask(views["s", name], keep, runs=True)
             elif masked:
                 w = w * masks[name]
             W[name] = w
