@@ -848,6 +848,16 @@ def test_an_extended_base_replaces_the_shorter_one_in_the_claims(tmp_path):
     assert report.judge(claim, short + longer_base, {}).verdict == "inconclusive"
 
 
+def test_mnist_claims_are_judged_at_the_papers_length_only(tmp_path):
+    rows, curves, _ = report.load([write_world(str(tmp_path), good=True, seeds=(0,))])
+    mnist = [r for r in rows if r["task"] == "mnist"]
+    for name in ("mnist_mlp_ticket_early", "mnist_mlp_unrewound"):
+        claim = next(c for c in claims.CLAIMS if c.name == name)
+        assert report.judge(claim, mnist, curves).verdict == "reproduced"
+        # shorter runs (the earlier 20,000 steps) are shown, not judged
+        assert report.judge(claim, [dict(r, steps=20000.0) for r in mnist], curves).verdict == "not run"
+
+
 def test_mask_distance_claims_skip_the_interval_that_holds_memorization():
     base = dict(arm="base", exp="jaccard", run="b", t_mem=84.0)
     distance = {2000: 0.66, 4000: 0.2, 6000: 0.3, 8000: 0.1}   # the first interval: leaving theta_0
