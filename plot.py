@@ -45,12 +45,13 @@ def curves_panel(ax, runs, curves, exp, plt):
     y = "test_acc" if any(num(c["test_acc"]) is not None for r in runs for c in curves[(exp, r["run"])]) \
         else "test_loss"
     cmap = plt.get_cmap("viridis")
+    shades = list(dict.fromkeys(label(t) for t in tickets))  # one colour per k / source step, every seed
     for r in runs:
         rows = curves[(exp, r["run"])]
         steps = [max(num(c["step"]), 1) for c in rows]
         color = f"C{list(dict.fromkeys(x['arm'] for x in runs)).index(r['arm'])}"
-        if r["arm"] == "ticket" and len({label(t) for t in tickets}) > 2:
-            color = cmap(tickets.index(r) / max(1, len(tickets) - 1))
+        if r["arm"] == "ticket" and len(shades) > 2:
+            color = cmap(shades.index(label(r)) / (len(shades) - 1))
         ax.plot(steps, [num(c[y]) for c in rows], color=color, lw=1.6 if r["seed"] == "0" else 0.6,
                 alpha=1 if r["seed"] == "0" else 0.5, label=label(r) if r["seed"] == "0" else None)
     ax.set_xscale("log")

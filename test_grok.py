@@ -655,6 +655,23 @@ def test_plot_draws_every_experiment(tmp_path, monkeypatch):
         "ticket_vs_norm_add_mlp.png", "weights_pai_seed0.png"]
 
 
+def test_plot_gives_a_ticket_one_colour_per_pruning_rate_on_every_seed():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import plot
+    runs = [dict(exp="prune_rate", arm="ticket", seed=str(seed), prune_rate=str(k), run=f"{seed}-{k}")
+            for seed in (0, 1) for k in (0.3, 0.6, 0.9)]
+    curves = {("prune_rate", r["run"]): [dict(step="1", test_acc="0.5")] for r in runs}
+    fig, ax = plt.subplots()
+    plot.curves_panel(ax, runs, curves, "prune_rate", plt)
+    colour = {(r["seed"], r["prune_rate"]): tuple(line.get_color()) for r, line in zip(runs, ax.get_lines())}
+    plt.close(fig)
+    assert all(colour["0", k] == colour["1", k] for k in ("0.3", "0.6", "0.9"))
+    assert len({colour["0", k] for k in ("0.3", "0.6", "0.9")}) == 3
+
+
 def test_unwritable_out_exits_2(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
