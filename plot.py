@@ -229,6 +229,12 @@ def main():
     figures = defaultdict(list)
     for r in summary:
         figures[(r["exp"], r["task"], r["model"])].append(r)
+    for key, runs in list(figures.items()):
+        lengths = sorted({float(r["steps"]) for r in runs if r["arm"] == "base"})
+        if len(lengths) > 1:  # a base extended (or an earlier shorter one): one figure per length
+            del figures[key]
+            for steps in lengths:
+                figures[key + (f"{steps / 1000:g}k",)] = [r for r in runs if float(r["steps"]) == steps]
     os.makedirs(os.path.join(args.out, "figures"), exist_ok=True)
     pai = [r for r in summary if r["exp"] == "pai" and r["model"] == "mlp" and r["arm"] != "base"
            and os.path.exists(os.path.join(args.out, r["run"], "mask.pt"))]
@@ -239,7 +245,7 @@ def main():
         fig.savefig(path, dpi=110)
         plt.close(fig)
         print(path)
-    for (exp, task, model), runs in sorted(figures.items()):
+    for (exp, task, model, *length), runs in sorted(figures.items()):
         if exp in SUMMARY_PANELS:
             fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
             summary_panel(right, exp, runs, curves, analysis)
@@ -247,9 +253,10 @@ def main():
             fig, left = plt.subplots(1, 1, figsize=(6, 4))
         curves_panel(left, runs, curves, exp, plt)
         seeds = sorted({r["seed"] for r in runs})
-        fig.suptitle(f"{exp}: {task}, {model}, seeds {','.join(seeds)}")
+        fig.suptitle(f"{exp}: {task}, {model}, " + "".join(f"{n} steps, " for n in length)
+                     + f"seeds {','.join(seeds)}")
         fig.tight_layout()
-        path = os.path.join(args.out, "figures", f"{exp}_{task}_{model}.png")
+        path = os.path.join(args.out, "figures", "_".join([exp, task, model] + length) + ".png")
         fig.savefig(path, dpi=110)
         plt.close(fig)
         print(path)

@@ -662,6 +662,10 @@ def test_plot_draws_every_experiment(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path / "figures")) == [
         "fourier_add_mlp.png", "jaccard_add_mlp.png", "pai_add_mlp.png", "prune_rate_add_mlp.png",
         "ticket_vs_norm_add_mlp.png", "weights_pai_seed0.png"]
+    # a longer base beside the first: one figure per length
+    assert run_cli(["--exp", "ticket_vs_norm", "--out", out, "--p", "11", "--steps", "80"]) == 0
+    assert plot.main() == 0
+    assert {"ticket_vs_norm_add_mlp_0.06k.png", "ticket_vs_norm_add_mlp_0.08k.png"} <= set(os.listdir(tmp_path / "figures"))
 
 
 def test_plot_gives_a_ticket_one_colour_per_pruning_rate_on_every_seed():
