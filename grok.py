@@ -97,9 +97,9 @@ def print_table(rows):
         final = "final_test_acc" if any(r["final_test_acc"] is not None for r in rows) else "final_test_loss"
         print(f"\n{'arm':11} {'k':>5} {'runs':>4} {'t_mem':>17} {'t_gen':>17} {final.replace('_', ' '):>15}")
         for (arm, k, _), rs in groups.items():
-            print(f"{arm:11} {k:>5g} {len(rs):>4} {mean_std([r['t_mem'] for r in rs], ',.0f', 'not reached'):>17} "
-                  f"{mean_std([r['t_gen'] for r in rs], ',.0f', 'not reached'):>17} "
-                  f"{mean_std([r[final] for r in rs], '.3f', 'not reached'):>15}")
+            cell = lambda key, spec: mean_std([r[key] for r in rs], spec, "not reached")
+            print(f"{arm:11} {k:>5g} {len(rs):>4} {cell('t_mem', ',.0f'):>17} {cell('t_gen', ',.0f'):>17} "
+                  f"{cell(final, '.3f'):>15}")
 
 
 # ---------------------------------------------------------------------------------------------------
