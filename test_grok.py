@@ -182,6 +182,8 @@ def test_edge_popup_mask_is_exact_and_straight_through():
     torch.testing.assert_close(s.grad, torch.arange(100.0).view(10, 10) * s.detach().sign())
     # a stack of runs' scores: each run's matrix on its own, as the runs one by one
     stacked = torch.randn(4, 10, 10).round()  # ties
+    with pytest.raises(ValueError):
+        tickets.edge_popup_mask(stacked, 0.0, runs=True)  # nothing kept: no network
     assert torch.equal(tickets.edge_popup_mask(stacked, 0.3, runs=True),
                        torch.stack([tickets.edge_popup_mask(r, 0.3) for r in stacked]))
 

@@ -42,7 +42,8 @@ def mask_from_scores(scores, prune_rate, scope="global"):
     if scope != "global":
         raise ValueError(f"unknown scope {scope!r}; choose global or layer")
     flat = torch.cat([s.detach().flatten().double() for s in scores.values()])
-    keep = keep_all_but_lowest(flat, round(prune_rate * flat.numel()))  # Python's round, as torch.nn.utils.prune
+    # Python's round, as torch.nn.utils.prune
+    keep = keep_all_but_lowest(flat, round(prune_rate * flat.numel()))
     masks, start = {}, 0
     for name, s in scores.items():
         masks[name] = keep[start:start + s.numel()].view_as(s).to(s.dtype)
@@ -136,6 +137,8 @@ def edge_popup_mask(scores, keep, runs=False):
     """Edge-popup (Ramanujan et al. 2020): the 0/1 mask of the top `keep` fraction of |s| in one
     matrix (runs=True: in each matrix scores[r] of a stack, one per run), whose gradient passes
     straight through to s: d mask / d|s| = 1. Its value is exactly the 0/1 mask (|s| - |s| is 0)."""
+    if not 0 < keep <= 1:
+        raise ValueError(f"edge-popup keeps a fraction in (0, 1] of each matrix, got {keep}")
     a = scores.abs()
     flat = a.detach().flatten(1 if runs else 0)
     hard = keep_all_but_lowest(flat, round((1 - keep) * flat.shape[-1])).view_as(a)
