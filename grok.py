@@ -80,25 +80,26 @@ def print_table(rows):
     """One line per run, then mean ± std per arm (and pruning rate) over seeds."""
     extras = [c for c in ("source_step", "source_test_acc") + tuple(f"acc_{s}" for s in POPUP_STEPS)
               if any(r.get(c) not in (None, "") for r in rows)]
-    cell = lambda v, spec: "-" if v is None or v == "" else format(v, spec)
-    print(f"\n{'arm':11} {'seed':>4} {'k':>5} {'t_mem':>6} {'t_gen':>11} {'tau_grok':>8} {'train':>6} "
+    cell = lambda v, spec: format("-" if v is None or v == "" else format(v, spec), ">" + spec.split(".")[0])
+    aw = max([11] + [len(r["arm"]) for r in rows])  # arm column wide enough for ticket_trained, edge_popup's arms
+    print(f"\n{'arm':{aw}} {'seed':>4} {'k':>5} {'t_mem':>6} {'t_gen':>11} {'tau_grok':>8} {'train':>6} "
           f"{'test':>6} {'L1(0)':>9} {'L2(0)':>7}" + "".join(f" {c:>15}" for c in extras))
     for r in rows:
         t_gen = "not reached" if r["t_gen"] is None else r["t_gen"]
-        print(f"{r['arm']:11} {r['seed']:>4} {r['prune_rate']:>5g} {cell(r['t_mem'], '>6')} {t_gen:>11} "
-              f"{cell(r['tau_grok'], '>8.1f')} {cell(r['final_train_acc'], '>6.3f')} "
-              f"{cell(r['final_test_acc'], '>6.3f')} "
+        print(f"{r['arm']:{aw}} {r['seed']:>4} {r['prune_rate']:>5g} {cell(r['t_mem'], '6')} {t_gen:>11} "
+              f"{cell(r['tau_grok'], '8.1f')} {cell(r['final_train_acc'], '6.3f')} "
+              f"{cell(r['final_test_acc'], '6.3f')} "
               f"{r['l1_init']:>9.1f} {r['l2_init']:>7.2f}"
-              + "".join(f" {cell(r.get(c), '>15.6g')}" for c in extras))
+              + "".join(f" {cell(r.get(c), '15.6g')}" for c in extras))
     groups = {}
     for r in rows:
         groups.setdefault((r["arm"], r["prune_rate"], r.get("source_step")), []).append(r)
     if len(rows) > len(groups):
         final = "final_test_acc" if any(r["final_test_acc"] is not None for r in rows) else "final_test_loss"
-        print(f"\n{'arm':11} {'k':>5} {'runs':>4} {'t_mem':>17} {'t_gen':>17} {final.replace('_', ' '):>15}")
+        print(f"\n{'arm':{aw}} {'k':>5} {'runs':>4} {'t_mem':>17} {'t_gen':>17} {final.replace('_', ' '):>15}")
         for (arm, k, _), rs in groups.items():
             cell = lambda key, spec: mean_std([r[key] for r in rs], spec, "not reached")
-            print(f"{arm:11} {k:>5g} {len(rs):>4} {cell('t_mem', ',.0f'):>17} {cell('t_gen', ',.0f'):>17} "
+            print(f"{arm:{aw}} {k:>5g} {len(rs):>4} {cell('t_mem', ',.0f'):>17} {cell('t_gen', ',.0f'):>17} "
                   f"{cell(final, '.3f'):>15}")
 
 

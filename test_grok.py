@@ -479,6 +479,17 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, argv, monkeypatch):
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_run_table_columns_line_up(capsys):
+    """Long arm names (ticket_trained) and missing values ("-") keep every column of the per-run table
+    under its header."""
+    row = dict(arm="base", seed=0, prune_rate=0, t_mem=580, t_gen=16000, tau_grok=27.6, final_train_acc=1.0,
+               final_test_acc=0.925, l1_init=54870.5, l2_init=162.44, source_step=None)
+    grok.print_table([row, {**row, "arm": "ticket_trained", "prune_rate": 0.6, "t_mem": None, "t_gen": None,
+                            "tau_grok": None, "source_step": 100000}])
+    lines = capsys.readouterr().out.strip().split("\n\n")[0].split("\n")
+    assert len(lines) == 3 and len({len(line) for line in lines}) == 1, lines
+
+
 def test_cuda_without_gpu_exits_2(tmp_path, capsys):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
