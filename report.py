@@ -47,8 +47,11 @@ def load(outs):
     subfolders."""
     rows, curves, analysis = {}, {}, {}
     for out in outs:
+        # experiment folders (runs/, runs/mnist, ...), not the run folders inside them: a run's own
+        # curves.csv (config.json beside it) has no exp or run column
         folders = [out] + sorted(os.path.join(out, d) for d in os.listdir(out)
-                                 if os.path.isdir(os.path.join(out, d)))
+                                 if os.path.isdir(os.path.join(out, d))
+                                 and not os.path.exists(os.path.join(out, d, "config.json")))
         for folder in folders:
             if os.path.exists(os.path.join(folder, "summary.csv")):
                 for r in csv_rows(os.path.join(folder, "summary.csv")):

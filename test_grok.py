@@ -371,6 +371,7 @@ def test_every_experiment_runs_end_to_end(tmp_path, exp):
     assert run_cli(argv) == 0
     assert len(read_csv(os.path.join(out, "summary.csv"))) == len(rows)
     assert len(read_csv(os.path.join(out, "curves.csv"))) == len(curves)
+    assert report.main(["--out", out]) == 0  # README: `python report.py --out runs` judges your runs
 
 
 def test_ticket_vs_norm_invariants(tmp_path):
@@ -924,6 +925,7 @@ def test_spearman_against_a_hand_computed_value():
     assert claims.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
     # ranks x = 1,2,3 ; y = 1.5,1.5,3 (a tie): r = cov / (sx sy) = 1.5 / sqrt(2 * 1.5)
     assert claims.spearman([1, 2, 3], [5, 5, 7]) == pytest.approx(1.5 / math.sqrt(2 * 1.5))
+    assert claims.spearman([1, 2, 3], [0, 0, 0]) is None  # undefined: the claim is not judged, not failed
 
 
 def test_report_blocks_are_regenerated_and_checked(tmp_path):
