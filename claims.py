@@ -79,16 +79,16 @@ def t_gen(row):
 
 
 def pearson(xs, ys):
-    """Pearson's correlation; NaN when either side is constant."""
+    """Pearson's correlation; None (undefined, the claim cannot be judged) when either side is constant."""
     mx, my = statistics.mean(xs), statistics.mean(ys)
     cov = sum((a - mx) * (b - my) for a, b in zip(xs, ys))
     sx = math.sqrt(sum((a - mx) ** 2 for a in xs))
     sy = math.sqrt(sum((b - my) ** 2 for b in ys))
-    return cov / (sx * sy) if sx and sy else float("nan")
+    return cov / (sx * sy) if sx and sy else None
 
 
 def spearman(xs, ys):
-    """Spearman's rank correlation (ties get their mean rank)."""
+    """Spearman's rank correlation (ties get their mean rank); None when either side is constant."""
     def ranks(v):
         order = sorted(range(len(v)), key=lambda i: v[i])
         r = [0.0] * len(v)
@@ -317,7 +317,7 @@ def tracks_source(at_step=None):
         source = [t["source_test_acc"] for t in tickets]
         acc = [s.acc_at(t, at_step) if at_step else t["final_test_acc"] for t in tickets]
         rho = spearman(source, acc)
-        return rho >= TRACK_RHO, rho
+        return (None, None) if rho is None else (rho >= TRACK_RHO, rho)
     when = f"at step {at_step:,} of its training" if at_step else "at the end of its training"
     test.__doc__ = (f"Spearman correlation, over the masks, between the base's test accuracy at the "
                     f"source step and the ticket's test accuracy {when} is >= {TRACK_RHO}; value: the "
@@ -395,7 +395,7 @@ def distance_correlates_with_accuracy(s):
     distance, jump, _ = after_memorization(s)
     steps = sorted(distance)
     r = pearson([distance[t] for t in steps], [jump[t] for t in steps])
-    return r >= 0.5, r
+    return (None, None) if r is None else (r >= 0.5, r)
 
 
 def ticket_sooner_for_every_operation(s):
