@@ -44,11 +44,10 @@ def csv_rows(path):
 def load(outs):
     """The summary rows (deduplicated by exp and run), the curves by run id and the analyses by (exp,
     run) and metric, from summary.csv, curves.csv and analysis.csv in each folder of `outs` and in its
-    subfolders."""
+    subfolders (runs/mnist, ...) other than run folders (config.json), whose own curves.csv has no exp
+    or run column."""
     rows, curves, analysis = {}, {}, {}
     for out in outs:
-        # experiment folders (runs/, runs/mnist, ...), not the run folders inside them: a run's own
-        # curves.csv (config.json beside it) has no exp or run column
         folders = [out] + sorted(os.path.join(out, d) for d in os.listdir(out)
                                  if os.path.isdir(os.path.join(out, d))
                                  and not os.path.exists(os.path.join(out, d, "config.json")))
