@@ -1,7 +1,8 @@
 """Speed of training at the paper's settings: one run against a straightforward implementation, and
 many runs batched into one model.
 
-    python bench.py                              # all models, on the CPU, torch's default thread count
+    python bench.py                              # all models, on the CPU, one thread, portable numerics
+    python bench.py --native-numerics --threads 2  # this CPU's own kernels (AVX-512 where it has them)
     python bench.py --runs 1,3,9,27,81           # ms per run-step against the number of runs in a batch
     python bench.py --models mlp --device cuda --runs 1,10,100
 
@@ -22,7 +23,10 @@ import statistics
 import sys
 import time
 
-import torch
+import numerics
+
+numerics.pin(native="--native-numerics" in sys.argv[1:])  # before torch (numerics.py)
+import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode
 
 import trainer
@@ -51,19 +55,19 @@ def timed(fn, n, device, repeats=3):
     return statistics.median(times)
 
 
-def paper_run(model_name, seed=0):
+def paper_run(model_name, seed=0, data_dir=""):
     image = model_name == "mnist"
     return trainer.Run(task="mnist" if image else "add", model="mlp" if image else model_name, seed=seed,
                        steps=100_000 if image else 50_000, weight_decay=0.1 if image else 1.0,
-                       threshold=0.85 if image else 0.95, data_dir=args.data_dir if image else "")
+                       threshold=0.85 if image else 0.95, data_dir=data_dir if image else "")
 
 
-def members(model_name, R, device):
+def members(model_name, R, device, data_dir=""):
     """R dense runs (seeds 0 ... R-1) ready to be stacked; one data split shared (timing only)."""
-    data = trainer.load_data(paper_run(model_name)).to(device)
+    data = trainer.load_data(paper_run(model_name, 0, data_dir)).to(device)
     found = []
     for seed in range(R):
-        run = paper_run(model_name, seed)
+        run = paper_run(model_name, seed, data_dir)
         model = trainer.build_model(run).to(device)
         params, decay = trainer.trainable(model, run)
         theta = torch.cat([p.detach().flatten() for p in params])
@@ -78,8 +82,8 @@ def stepper(ms):
     return lambda: step(next(counter))
 
 
-def bench(model_name, device, n):
-    ms = members(model_name, 1, device)
+def bench(model_name, device, n, data_dir=""):
+    ms = members(model_name, 1, device, data_dir)
     run, model, data = ms[0].run, ms[0].model, ms[0].data
     step = stepper(ms)
     n_logs = sum(trainer.should_log(s, run.steps) for s in range(1, run.steps + 1))
@@ -103,11 +107,11 @@ def bench(model_name, device, n):
     return t_ours, f_ours, t_direct, flops(direct_step), run.steps
 
 
-def bench_runs(model_name, device, n, sizes):
+def bench_runs(model_name, device, n, sizes, data_dir=""):
     """(R, seconds per batched step, matrix FLOPs per batched step) for each R in sizes."""
     found = []
     for R in sizes:
-        step = stepper(members(model_name, R, device))
+        step = stepper(members(model_name, R, device, data_dir))
         found.append((R, timed(step, max(3, n // R), device), flops(step)))
     return found
 
@@ -120,7 +124,11 @@ if __name__ == "__main__":
                     "divided by R)")
     ap.add_argument("--runs", help="comma-separated numbers of runs R in a batch: time per run-step")
     ap.add_argument("--data-dir", default="../shared/data/mnist-5k", help="MNIST IDX files (for mnist)")
+    ap.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1, as grok.py)")
+    ap.add_argument("--native-numerics", action="store_true", help="this CPU's own kernels, not the "
+                    "portable AVX2 ones (numerics.py)")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("bench.py: error: --device cuda: no CUDA GPU is available here")
@@ -128,11 +136,11 @@ if __name__ == "__main__":
         sizes = [int(r) for r in args.runs.split(",")] if args.runs else []
     except ValueError:
         sys.exit(f"bench.py: error: --runs must be comma-separated integers, got {args.runs!r}")
-    print(f"torch {torch.__version__}, {args.device}, {torch.get_num_threads()} threads")
+    print(f"{numerics.key(args.device)}, {args.device}, {torch.get_num_threads()} threads, {numerics.cpu_model()}")
     if sizes:
         print(f"{'model':12} {'runs':>5} {'ms/step':>9} {'ms/run-step':>12} {'GFLOP/s':>8} {'vs R=1':>7}")
         for name in args.models.split(","):
-            rows = bench_runs(name, args.device, args.steps, sizes)
+            rows = bench_runs(name, args.device, args.steps, sizes, args.data_dir)
             single = rows[0][1] / rows[0][0]
             for R, t, f in rows:
                 print(f"{name:12} {R:5d} {t * 1e3:9.3f} {t / R * 1e3:12.4f} {f / t / 1e9:8.1f} "
@@ -141,7 +149,7 @@ if __name__ == "__main__":
     print(f"{'model':12} {'impl':16} {'ms/step':>8} {'MFLOP/step':>11} {'GFLOP/s':>8} "
           f"{'paper run':>10} {'speed-up':>8}")
     for name in args.models.split(","):
-        t_ours, f_ours, t_direct, f_direct, steps = bench(name, args.device, args.steps)
+        t_ours, f_ours, t_direct, f_direct, steps = bench(name, args.device, args.steps, args.data_dir)
         for impl, t, f in (("straightforward", t_direct, f_direct), ("ours", t_ours, f_ours)):
             print(f"{name:12} {impl:16} {t * 1e3:8.2f} {f / 1e6:11.1f} {f / t / 1e9:8.1f} "
                   f"{t * steps / 60:8.1f}m {t_direct / t:7.1f}x")

@@ -28,7 +28,7 @@ SUMMARY_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_
                    "threshold", "t_mem", "t_gen", "tau_grok", "final_train_acc", "final_test_acc",
                    "final_train_loss", "final_test_loss",
                    "l1_init", "l2_init", "l1_final", "l2_final", "pruner", "source_step",
-                   "source_test_acc", "note", "run"]
+                   "source_test_acc", "note", "numerics", "run"]
 CURVE_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "run", "step",
                  "train_loss", "test_loss", "train_acc", "test_acc", "l1", "l2"]
 
@@ -44,7 +44,8 @@ def record(exp, out, finished):
         ident = dict(exp=exp, task=run.task, model=run.model, arm=run.arm, seed=run.seed,
                      prune_rate=run.prune_rate, weight_decay=run.weight_decay, run=run.id)
         curves += [{**ident, **r} for r in read_csv(os.path.join(run_dir(out, run), "curves.csv"))]
-        rows.append({**ident, **summary, "lr": run.lr, "steps": run.steps, "threshold": run.threshold, **extra})
+        rows.append({**ident, **summary, "lr": run.lr, "steps": run.steps, "threshold": run.threshold,
+                     "numerics": run.numerics, **extra})
     upsert_csv(os.path.join(out, "curves.csv"), curves, CURVE_COLUMNS)
     upsert_csv(os.path.join(out, "summary.csv"), rows, SUMMARY_COLUMNS)
     return rows
@@ -91,7 +92,7 @@ def base_run(args, seed, **changes):
     run = Run(task=args.task, model=args.model, seed=seed, steps=args.steps, lr=args.lr,
               weight_decay=args.weight_decay, p=args.p, frac_train=args.frac_train,
               ordered=args.ordered, n_train=args.n_train, data_dir=args.data_dir or "",
-              threshold=args.threshold, ckpt_every=args.ckpt_every)
+              threshold=args.threshold, ckpt_every=args.ckpt_every, numerics=args.numerics)
     return dataclasses.replace(run, **changes)
 
 

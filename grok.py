@@ -49,7 +49,11 @@ import os
 import sys
 import time
 
-import torch
+import numerics
+
+# Before torch is imported: its CPU kernels and MKL's pinned to AVX2 (numerics.py), unless asked not to.
+numerics.pin(native="--native-numerics" in sys.argv[1:])
+import torch  # noqa: E402
 
 import experiments as ex
 import inner
@@ -160,6 +164,11 @@ def parse_args(argv):
                     f"(default: {CPU_BATCH} on the CPU, where larger batches fall out of cache, measured; "
                     "0 = no cap, the default on a GPU; 1 = one run at a time). A run's result does not "
                     "depend on it")
+    ap.add_argument("--threads", type=int, default=1, help="intra-op threads of this process (default 1: "
+                    "the bits do not depend on it, and two commands on a 2-core machine each want one)")
+    ap.add_argument("--native-numerics", action="store_true", help="let torch and MKL pick this CPU's "
+                    "fastest kernels (AVX-512 where there is one) instead of the portable AVX2 ones: "
+                    "other step counts than the README's, and run ids of their own (numerics.py)")
     args = ap.parse_args(argv)
 
     image, vector = args.task in IMAGE_TASKS, args.task in VECTOR_TASKS
@@ -198,13 +207,19 @@ def parse_args(argv):
               (0 < args.threshold <= 1, "--threshold must be in (0, 1]"),
               (args.n_train > 0, "--n-train must be positive"),
               (args.ckpt_every > 0, "--ckpt-every must be positive"),
-              (args.batch is None or args.batch >= 0, "--batch must be 0 (no cap) or positive")]
+              (args.batch is None or args.batch >= 0, "--batch must be 0 (no cap) or positive"),
+              (args.threads > 0, "--threads must be positive")]
     for ok, message in checks:
         if not ok:
             raise UsageError(f"{message}")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda: no CUDA GPU is available here; use --device cpu")
     args.device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    torch.set_num_threads(args.threads)
+    args.numerics = numerics.key(args.device)
+    if args.native_numerics and numerics.portable(args.numerics):
+        raise UsageError("--native-numerics: torch was imported with the portable kernels already "
+                         "(call grok.py as a command, or unset ATEN_CPU_CAPABILITY / MKL_CBWR)")
     if args.batch is None:
         args.batch = CPU_BATCH if args.device == "cpu" else 0
     if image:

@@ -29,7 +29,10 @@ import os
 import time
 from dataclasses import dataclass
 
-import torch
+import numerics
+
+numerics.pin()  # before torch: portable kernels, unless an entry point already chose (grok.py --native-numerics)
+import torch  # noqa: E402
 import torch.nn.functional as F
 
 import tasks
@@ -118,6 +121,9 @@ class Run:
     parent: str = ""
     """id of the run whose theta_0 (and weights, for a mask) this run starts from"""
     ckpt_every: int = 2000
+    numerics: str = numerics.REFERENCE
+    """what decides the run's bits (numerics.key: device, CPU kernels, MKL_CBWR, torch version): two
+    trajectories never share an id. The reference (portable CPU) numerics leave the id as it was"""
 
     @property
     def id(self):
@@ -135,7 +141,7 @@ def settings(config):
     """The settings of a run's config that differ from the defaults: its identity. A new option
     with a default leaves the identity of every earlier run alone."""
     defaults = config_of(Run())
-    return {k: v for k, v in config.items() if v != defaults.get(k)}
+    return {k: v for k, v in config.items() if k in defaults and v != defaults[k]}
 
 
 def load_data(run):
@@ -211,11 +217,15 @@ def batch_loss(out, y, loss):
     return losses.view(R, n).mean(1).sum()
 
 
+LOG_EVERY = 100  # the logging interval from step 1,000 on: t_mem and t_gen are resolved to 100 steps
+
+
 def should_log(step, steps):
-    """Every step up to 100, every 10 to 1,000, every 100 to 10,000, then every 1,000 - never more
-    than steps/500 apart, so t_mem and t_gen are resolved to 0.2% of the run. Evaluating the test set
-    every step would cost more than training."""
-    interval = max(1, min(10 ** int(math.log10(step)) // 10 if step else 1, steps // 500))
+    """Every step up to 100, every 10 to 1,000, then every 100 (LOG_EVERY), and the last step. The
+    schedule does not depend on `steps`, so t_gen is a function of the trajectory alone: a run of
+    20,000 steps and one of 50,000 log the same steps up to 20,000. (Evaluating the test set every
+    step would cost more than training.)"""
+    interval = min(10 ** int(math.log10(step)) // 10, LOG_EVERY) if step >= 100 else 1
     return step % interval == 0 or step == steps
 
 
@@ -312,6 +322,11 @@ def train_many(members, out, device="cpu", batch=0, log=print):
     locked (out/<run id>/lock) until its summary is written, so another command on the same `out`
     waits for that run, not for the whole call, and then reuses it. Sets torch.set_flush_denormal(True)."""
     torch.use_deterministic_algorithms(True)  # index backward otherwise sums in a racy order
+    here = numerics.key(device)
+    for run, _, _ in members:
+        if run.numerics != here:
+            raise UsageError(f"run {run.id} is defined for numerics '{run.numerics}' but this process "
+                             f"computes with '{here}' (numerics.py); build it with numerics='{here}'")
     # Without weight decay a memorized network's wrong-class probabilities fall below float32's
     # normal range; x86 arithmetic on such subnormals is many times slower, and it doubled a no_wd
     # run's step time. Flushing them to zero (process-wide) left the weights of an 8,000-step no-wd
@@ -393,7 +408,7 @@ def prepare(run, model, data, out, device, log):
         log(f"[{run.id}] resuming at step {state['step']}")
         return Member(run, model, data, state["curves"], state["step"], theta, exp_avg, exp_avg_sq, params, decay)
     with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(config, f, indent=1)
+        json.dump({**config, "machine": numerics.describe(device)}, f, indent=1)
     curves = [{"step": 0, **evaluate(model, data)}]
     save_atomic(model.masks(), os.path.join(folder, "mask.pt"))
     save_checkpoint(model, folder, 0)
