@@ -4,6 +4,7 @@
     python report.py --out runs      # the same on your own runs: did the paper reproduce on your machine?
     python report.py --write         # regenerate the marked blocks of RESULTS.md and README.md from results/
     python report.py --check         # exit 1 when RESULTS.md or README.md is not what results/ gives (CI)
+    python report.py --sensitivity   # every verdict again with each judging choice moved one notch
 
 The claims and their tests are in claims.py. Each test runs on each seed's runs on its own; over the
 seeds that ran, the verdict is:
@@ -18,7 +19,7 @@ should carry over between machines.
 
 RESULTS.md and README.md hold blocks between `<!-- report:WHAT -->` and `<!-- /report -->`, where WHAT
 is `verdicts`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]`, `popup`,
-`popup_graph` or `analysis exp=E`; --write fills them from results/, the prose around them is written by hand.
+`popup_graph`, `analysis exp=E`, `numerics`, `sensitivity` or `bars`; --write fills them from results/, the prose around them is written by hand.
 """
 import argparse
 import csv
@@ -26,9 +27,11 @@ import os
 import re
 import statistics
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from claims import CLAIMS, PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS, Claim, Missing, Seed, number
+import numerics
+from claims import (BARS, CLAIMS, PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS, Claim, Judged, Missing, Seed,
+                    judging, number)
 
 PATHS = ("RESULTS.md", "README.md")
 
@@ -41,12 +44,25 @@ def csv_rows(path):
         return list(csv.DictReader(f))
 
 
+class Mixed(Exception):
+    """Results that cannot be judged together: one run id with two different curves, or the runs of
+    one comparison made under different numerics (numerics.py). Never resolved by whichever file
+    happens to be read last."""
+
+
+def comparison(row):
+    """The runs judged against each other: one experiment, task, model, seed and length."""
+    return tuple(row.get(k) for k in ("exp", "task", "model", "seed", "steps"))
+
+
 def load(outs):
     """The summary rows (deduplicated by exp and run), the curves by run id and the analyses by (exp,
     run) and metric, from summary.csv, curves.csv and analysis.csv in each folder of `outs` and in its
     subfolders (runs/mnist, ...) other than run folders (config.json), whose own curves.csv has no exp
-    or run column."""
+    or run column. Raises Mixed when a run id has two different curves (compared on the steps both
+    logged, every printed digit) or one comparison's runs have different numerics."""
     rows, curves, analysis = {}, {}, {}
+    logged = {}  # run id -> (where, {step: the printed values})
     for out in outs:
         folders = [out] + sorted(os.path.join(out, d) for d in os.listdir(out)
                                  if os.path.isdir(os.path.join(out, d))
@@ -55,18 +71,37 @@ def load(outs):
             if os.path.exists(os.path.join(folder, "summary.csv")):
                 for r in csv_rows(os.path.join(folder, "summary.csv")):
                     rows[(r["exp"], r["run"])] = {k: (v if k in ("run", "arm", "exp", "task", "model", "note",
-                                                                 "pruner") else number(v))
+                                                                 "pruner", "numerics") else number(v))
                                                   for k, v in r.items()}
             if os.path.exists(os.path.join(folder, "curves.csv")):
-                for r in csv_rows(os.path.join(folder, "curves.csv")):
-                    if r["step"] == "0":
-                        curves[r["run"]] = []
-                    curves.setdefault(r["run"], []).append(
-                        {k: number(r[k]) for k in ("step", "train_acc", "test_acc")})
+                path, mine = os.path.join(folder, "curves.csv"), {}
+                for r in csv_rows(path):
+                    mine.setdefault((r.get("exp", ""), r["run"]), {})[int(r["step"])] = r
+                for (exp, run), steps in mine.items():
+                    where = f"{path} (exp {exp})"
+                    printed = {s: tuple(r.get(k) for k in ("train_loss", "test_loss", "train_acc", "test_acc"))
+                               for s, r in steps.items()}
+                    if run in logged:
+                        first, seen = logged[run]
+                        differ = sorted(s for s in set(seen) & set(printed) if seen[s] != printed[s])
+                        if differ:
+                            raise Mixed(f"run {run} has two different curves, in {first} and in {where} "
+                                        f"(from step {differ[0]}): made under different numerics?")
+                        if len(printed) <= len(seen):
+                            continue
+                    logged[run] = (where, printed)
+                    curves[run] = [{k: number(r[k]) for k in ("step", "train_acc", "test_acc")}
+                                   for _, r in sorted(steps.items())]
             if os.path.exists(os.path.join(folder, "analysis.csv")):
                 for r in csv_rows(os.path.join(folder, "analysis.csv")):
                     metrics = analysis.setdefault((r["exp"], r["run"]), {})
                     metrics.setdefault(r["metric"], {})[int(r["step"])] = number(r["value"])
+    made = {}
+    for r in rows.values():
+        key = comparison(r)
+        if made.setdefault(key, r) is not r and made[key].get("numerics") != r.get("numerics"):
+            raise Mixed(f"{r['exp']} seed {r['seed']:g} mixes numerics: run {made[key]['run']} was made with "
+                        f"'{made[key].get('numerics')}', run {r['run']} with '{r.get('numerics')}'")
     return list(rows.values()), curves, analysis
 
 
@@ -99,11 +134,21 @@ def selected(select, rows):
 @dataclass
 class Verdict:
     claim: Claim
-    per_seed: dict  # seed -> (holds, value)
+    per_seed: dict  # seed -> claims.Judged(holds, value, margin)
+    legacy: frozenset = frozenset()  # seeds judged on runs made under legacy (machine-specific) numerics
+    flips: list = field(default_factory=list)  # (setting, verdict): where a notch changes the verdict
+    original: list = field(default_factory=list)  # (bar, verdict) under a bar's value before the data
+
+    def robustness(self):
+        """'robust', or 'fragile: ' and what it flips to under which setting; and the verdict under
+        any bar that was changed after the data had been seen."""
+        text = "robust" if not self.flips else "fragile: " + "; ".join(
+            f"{label} → {verdict}" for label, verdict in self.flips)
+        return text + "".join(f" (original {label}: {verdict})" for label, verdict in self.original)
 
     @property
     def verdict(self):
-        held = [h for h, _ in self.per_seed.values()]
+        held = [j[0] for j in self.per_seed.values()]
         if not held:
             return "not run"
         if all(h is None for h in held):
@@ -119,11 +164,15 @@ class Verdict:
 
     def ours(self):
         """mean ± std over the seeds with a value (n.r. = not reached, not averaged)."""
-        values = [v for _, v in self.per_seed.values()]
+        values = [j[1] for j in self.per_seed.values()]
         return mean_std(values, self.claim.spec.lstrip("+")) if values else "-"
 
     def seeds(self):
-        return " / ".join(self.value(v) for _, v in self.per_seed.values()) or "-"
+        return " / ".join(self.value(j[1]) for j in self.per_seed.values()) or "-"
+
+    def margins(self):
+        """Each seed's distance from the claim's bar, in the claim's own unit."""
+        return "; ".join(f"{s}: {j[2]}" for s, j in self.per_seed.items() if len(j) > 2 and j[2]) or "-"
 
     def measure(self):
         """What the value is, from the test's docstring ("...; value: X.")."""
@@ -131,24 +180,87 @@ class Verdict:
         return doc.split("value: ", 1)[1].rstrip(".") if "value: " in doc else "-"
 
     def holds_for(self):
+        """seed:yes/no/? each, with a † where the seed's runs were made under legacy numerics."""
         mark = {True: "yes", False: "no", None: "?"}
-        return " ".join(f"{s}:{mark[h]}" for s, (h, _) in self.per_seed.items()) or "-"
+        return " ".join(f"{s}:{mark[h]}" + ("†" if s in self.legacy else "")
+                        for s, (h, *_) in self.per_seed.items()) or "-"
 
 
 def judge(claim, rows, curves, analysis=None):
     mine = selected(claim.select, rows)
-    per_seed = {}
+    per_seed, legacy = {}, set()
     for seed in sorted({int(r["seed"]) for r in mine}):
+        ours = [r for r in mine if r["seed"] == seed]
         try:
-            per_seed[seed] = claim.test(Seed(seed, [r for r in mine if r["seed"] == seed], curves, analysis))
+            per_seed[seed] = Judged(*claim.test(Seed(seed, ours, curves, analysis)))
         except Missing:
-            pass
-    return Verdict(claim, per_seed)
+            continue
+        if any(r.get("numerics") and not numerics.portable(r["numerics"]) for r in ours):
+            legacy.add(seed)
+    return Verdict(claim, per_seed, frozenset(legacy))
 
 
 def judge_all(outs):
+    """Every claim's verdict on the CSVs in `outs`, with its sensitivity (Verdict.flips, .original)."""
     rows, curves, analysis = load(outs)
-    return [judge(c, rows, curves, analysis) for c in CLAIMS], rows, curves, analysis
+    verdicts = [judge(c, rows, curves, analysis) for c in CLAIMS]
+    grid = sensitivity(rows, curves, analysis)
+    for v in verdicts:
+        for label, (verdict, changed) in grid[v.claim.name].items():
+            if label.startswith("original "):
+                if changed:
+                    v.original.append((label[len("original "):], verdict))
+            elif verdict != v.verdict:
+                v.flips.append((label, verdict))
+    return verdicts, rows, curves, analysis
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sensitivity: every verdict again with each judging choice moved one notch
+
+def remeasured(rows, curves, offset):
+    """The summary rows with t_mem, t_gen and tau_grok measured again on their curves at P + offset
+    (and that P as their threshold). Rows without curves or accuracies (a regression) are kept."""
+    found = []
+    for r in rows:
+        curve = curves.get(r["run"])
+        if not curve or curve[0]["train_acc"] is None:
+            found.append(r)
+            continue
+        p = round((r.get("threshold") or 0.95) + offset, 6)
+        t_mem = next((c["step"] for c in curve if c["train_acc"] is not None and c["train_acc"] >= p), None)
+        t_gen = next((c["step"] for c in curve if c["test_acc"] is not None and c["test_acc"] >= p), None)
+        found.append({**r, "threshold": p, "t_mem": t_mem, "t_gen": t_gen,
+                      "tau_grok": t_gen / t_mem if t_mem and t_gen is not None else None})
+    return found
+
+
+def settings():
+    """(label, bar values, P offset) for each notch of each bar in claims.BARS, and for each bar
+    changed after the data its original value (labelled 'original ...')."""
+    found = []
+    for name, b in BARS.items():
+        values = list(b.notches) + ([b.original] if b.original is not None and b.original not in b.notches else [])
+        for value in values:
+            tag = "original " if value == b.original else ""
+            shown = (f"{value:+g}" if name == "P" else f"{value:,}" if isinstance(value, int)
+                     else f"{value:.3g}" if isinstance(value, float) else value)
+            found.append((f"{tag}{name} {shown}", {} if name == "P" else {name: value},
+                          value if name == "P" else 0))
+    return found
+
+
+def sensitivity(rows, curves, analysis):
+    """{claim: {setting label: (verdict, whether any seed's judgement changed)}} over settings()."""
+    default = {c.name: judge(c, rows, curves, analysis).per_seed for c in CLAIMS}
+    grid = {c.name: {} for c in CLAIMS}
+    for label, values, offset in settings():
+        mine = remeasured(rows, curves, offset) if offset else rows
+        with judging(**values):
+            for c in CLAIMS:
+                v = judge(c, mine, curves, analysis)
+                grid[c.name][label] = (v.verdict, v.per_seed != default[c.name])
+    return grid
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -174,17 +286,52 @@ def md_table(header, lines):
 
 def block_verdicts(verdicts, option=""):
     if option == "short":
-        return md_table(["claim", "the paper says", "verdict", "holds (seed:yes/no/?)", "ours: mean ± std",
-                         "of", "paper"],
-                        [[f"`{v.claim.name}`", v.claim.paper, f"**{v.verdict}**", v.holds_for(), v.ours(),
-                          v.measure(), v.claim.paper_value]
+        return md_table(["claim", "the paper says", "verdict", "holds (seed:yes/no/?)", "robust?",
+                         "margin per seed (bar)", "ours: mean ± std", "of", "paper"],
+                        [[f"`{v.claim.name}`", v.claim.paper, f"**{v.verdict}**", v.holds_for(),
+                          v.robustness(), v.margins(), v.ours(), v.measure(), v.claim.paper_value]
                          for v in verdicts if v.claim.kind == "paper"])
     chosen = [v for v in verdicts if not option or v.claim.section == option]
     return md_table(["claim", "kind", "the paper says (source)", "verdict", "holds (seed:yes/no/?)",
-                     "ours: mean ± std", "per seed", "of", "paper"],
+                     "robust?", "margin per seed (bar)", "ours: mean ± std", "per seed", "of", "paper"],
                     [[f"`{v.claim.name}`", v.claim.kind, f"{v.claim.paper} ({v.claim.source})",
-                      f"**{v.verdict}**", v.holds_for(), v.ours(), v.seeds(), v.measure(), v.claim.paper_value]
+                      f"**{v.verdict}**", v.holds_for(), v.robustness(), v.margins(), v.ours(), v.seeds(),
+                      v.measure(), v.claim.paper_value]
                      for v in chosen])
+
+
+LETTER = {"reproduced": "R", "partly": "P", "not reproduced": "N", "inconclusive": "I", "not run": "-"}
+
+
+def block_sensitivity(verdicts):
+    """The grid: each claim's verdict with each bar moved one notch down / up (R reproduced, P partly,
+    N not reproduced, I inconclusive, - not run; '·' where the verdict stays), for the bars that
+    change some verdict; the others are listed under the table."""
+    by_bar = {}
+    for label, _, _ in settings():
+        name = label.replace("original ", "").split(" ")[0]
+        by_bar.setdefault(name, []).append(label)
+    changes = {(v.claim.name, label): verdict for v in verdicts for label, verdict in v.flips + [
+        (f"original {label}", verdict) for label, verdict in v.original]}
+    moving = [name for name, labels in by_bar.items() if any((v.claim.name, l) in changes
+                                                              for v in verdicts for l in labels)]
+    lines = []
+    for v in verdicts:
+        cells = [" / ".join(LETTER[changes[v.claim.name, l]] if (v.claim.name, l) in changes else "·"
+                            for l in by_bar[name]) for name in moving]
+        lines.append([f"`{v.claim.name}`", LETTER[v.verdict]] + cells)
+    header = ["claim", "verdict"] + [f"{name} ({' / '.join(l.split(' ', 1)[1] if not l.startswith('original') else 'orig. ' + l.split(' ')[-1] for l in by_bar[name])})"
+                                     for name in moving]
+    still = [name for name in by_bar if name not in moving]
+    return md_table(header, lines) + (f"\n\nNo verdict changes when moving: {', '.join(still)}." if still else "")
+
+
+def block_bars():
+    """Every bar of claims.BARS: its value, its notches, and where it came from."""
+    return md_table(["bar", "value", "notches", "from", "where it came from"],
+                    [[f"`{name}`", str(b.value), " / ".join(map(str, b.notches))
+                      + (f" (original: {b.original})" if b.original is not None else ""), b.origin, b.why]
+                     for name, b in BARS.items()])
 
 
 def parse_select(text):
@@ -288,8 +435,23 @@ def block_analysis(rows, analysis, option):
     return md_table(["metric", "arm", "seeds"] + [f"step {s:,}" for s in ANALYSIS_STEPS], lines)
 
 
+def block_numerics(rows):
+    """Which numerics made each experiment's runs, seed by seed: portable (numerics.REFERENCE, the
+    same bits on any x86-64 CPU with AVX2) or legacy (machine-specific, to be rerun)."""
+    groups = {}
+    for r in rows:
+        key = (r["exp"], r["model"], r["steps"], r.get("numerics") or "not recorded")
+        tasks, seeds = groups.setdefault(key, (set(), set()))
+        tasks.add(r["task"])
+        seeds.add(int(r["seed"]))
+    lines = [[f"`{exp}`", ", ".join(sorted(tasks)), model, f"{steps:,.0f}", ",".join(map(str, sorted(seeds))),
+              "portable" if numerics.portable(made) else made]
+             for (exp, model, steps, made), (tasks, seeds) in sorted(groups.items(), key=str)]
+    return md_table(["experiment", "task", "model", "steps", "seeds", "numerics"], lines)
+
+
 BLOCK = re.compile(r"(<!-- report:([^\n]*?) -->\n)(.*?)(<!-- /report -->)", re.S)
-BLOCKS = ("verdicts", "claims", "runs", "popup", "popup_graph", "analysis")
+BLOCKS = ("verdicts", "claims", "runs", "popup", "popup_graph", "analysis", "numerics", "sensitivity", "bars")
 
 
 def fill(text, verdicts, rows, curves, analysis):
@@ -303,7 +465,10 @@ def fill(text, verdicts, rows, curves, analysis):
                 "runs": lambda: block_runs(rows, option),
                 "popup": lambda: block_popup(rows, curves),
                 "popup_graph": lambda: block_popup_graph(rows, analysis),
-                "analysis": lambda: block_analysis(rows, analysis, option)}[what]()
+                "analysis": lambda: block_analysis(rows, analysis, option),
+                "numerics": lambda: block_numerics(rows),
+                "sensitivity": lambda: block_sensitivity(verdicts),
+                "bars": block_bars}[what]()
         return m.group(1) + body + "\n" + m.group(4)
     return BLOCK.sub(one, text)
 
@@ -312,6 +477,14 @@ def fill(text, verdicts, rows, curves, analysis):
 # Command line
 
 def main(argv=None):
+    try:
+        return report(argv)
+    except Mixed as e:
+        print(f"report.py: error: {e}", file=sys.stderr)
+        return 2
+
+
+def report(argv):
     ap = argparse.ArgumentParser(prog="report.py", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="\n\n".join(__doc__.split("\n\n")[1:]))
@@ -321,6 +494,8 @@ def main(argv=None):
                     "README.md from results/")
     ap.add_argument("--check", action="store_true", help="exit 1 when RESULTS.md or README.md is not "
                     "what results/ gives")
+    ap.add_argument("--sensitivity", action="store_true", help="print every claim's verdict with each "
+                    "judging choice (claims.BARS) moved one notch down / up")
     args = ap.parse_args(argv)
     here = os.path.dirname(os.path.abspath(__file__))
     outs = args.out or [os.path.join(here, "results")]
@@ -351,10 +526,18 @@ def main(argv=None):
         print(f"report.py: rewrote {', '.join(stale) or 'nothing (already up to date)'}")
         return 0
     verdicts = judge_all(outs)[0]
-    width = max(len(v.claim.name) for v in verdicts)
-    for v in verdicts:
+    if args.sensitivity:
+        print(block_sensitivity(verdicts))
+        return 0
+    ran = [v for v in verdicts if v.verdict != "not run"]
+    width = max([len(v.claim.name) for v in ran] + [1])
+    for v in ran:
         print(f"{v.claim.name:{width}}  {v.verdict:15} holds {v.holds_for():20} ours {v.ours()} "
-              f"(seeds {v.seeds()}; {v.measure()})  paper {v.claim.paper_value}  [{v.claim.kind}]")
+              f"(seeds {v.seeds()}; {v.measure()})  paper {v.claim.paper_value}  [{v.claim.kind}]\n"
+              f"{'':{width}}  margin {v.margins()}; {v.robustness()}")
+    if len(ran) < len(verdicts):
+        print(f"{len(verdicts) - len(ran)} more claims not run: their experiments are not in "
+              f"{', '.join(outs)} (run_all.sh runs them all)")
     return 0
 
 
