@@ -578,6 +578,28 @@ def test_committed_results_hold_one_curve_per_run_id_and_every_row_its_numerics(
     assert rows and all(r.get("numerics") for r in rows)
 
 
+def test_the_pipeline_computes_what_reference_py_specifies(tmp_path):
+    """reference.py (plain torch, torch.optim.AdamW, no batching) and grok.py --exp ticket_vs_norm
+    (trainer.py's batched runs and its own AdamW) give the same curves in every printed digit for all
+    four arms, and the base's final weights are equal bit for bit."""
+    import reference
+    assert run_cli(["--exp", "ticket_vs_norm", "--p", "23", "--steps", "300", "--out", str(tmp_path)]) == 0
+    rows = read_csv(tmp_path / "curves.csv")
+    curves = reference.grokking_ticket(p=23, seed=0, k=0.6, steps=300)
+    assert set(curves) == {r["arm"] for r in rows}
+    for arm, curve in curves.items():
+        ours = [{k: r[k] for k in ("step", "train_loss", "train_acc", "test_loss", "test_acc")}
+                for r in rows if r["arm"] == arm]
+        assert ours == [dict(zip(("step", "train_loss", "train_acc", "test_loss", "test_acc"),
+                                 (str(s), *map(trainer.fmt, values)))) for s, *values in curve], arm
+    data = tasks.modular("add", p=23, frac_train=0.4, seed=0)
+    base = MLP(p=23, seed=0)
+    reference.train(base, data, 300)
+    (folder,) = [d for d in os.listdir(tmp_path) if "-base-" in d]
+    final = torch.load(tmp_path / folder / "ckpt" / "step_000300.pt")
+    assert all(torch.equal(w.detach(), final[name]) for name, w in base.weights().items())
+
+
 # ---------------------------------------------------------------------------------------------------
 # Bad input: one line on stderr, exit code 2, nothing written
 
