@@ -19,7 +19,7 @@ import torch
 
 import tasks
 import tickets
-from claims import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
+from paper import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
 from models import MLP, DenseMLP
 from trainer import (IMAGE_TASKS, Diverged, Run, UsageError, build_model, family, load_checkpoint,
                      load_data, loss_fn, read_csv, run_dir, train_many, upsert_csv)

@@ -58,7 +58,7 @@ import torch  # noqa: E402
 import experiments as ex
 import inner
 import tasks
-from claims import POPUP_STEPS
+from paper import POPUP_STEPS
 from report import mean_std
 from trainer import IMAGE_TASKS, MODELS, VECTOR_TASKS, Diverged, UsageError, family
 
@@ -127,11 +127,11 @@ def parse_args(argv):
                        "weight decay 0.1, P = 0.85, MSE loss. poly: the authors' config, 10,000 steps, "
                        "lr 1e-2, weight decay 1; parity: ours, 20,000 steps, lr 1e-2, weight decay 0.1 "
                        "(TASK_DEFAULTS).")
-    ap.add_argument("--exp", default="ticket_vs_norm", help=f"one of {', '.join(EXPERIMENTS)} "
-                    "(default ticket_vs_norm)")
-    ap.add_argument("--task", default="add", help=f"one of {', '.join(TASKS)} (default add). poly: "
+    ap.add_argument("--exp", default="ticket_vs_norm", choices=EXPERIMENTS, metavar="EXP",
+                    help=f"one of {', '.join(EXPERIMENTS)} (default ticket_vs_norm)")
+    ap.add_argument("--task", default="add", choices=TASKS, metavar="TASK", help=f"one of {', '.join(TASKS)} (default add). poly: "
                     "v3's polynomial regression, parity: v3's sparse parity (tasks.py, TASK_DEFAULTS)")
-    ap.add_argument("--model", default="mlp", help="mlp or transformer (images, poly, parity: mlp, "
+    ap.add_argument("--model", default="mlp", choices=MODELS, help="mlp or transformer (images, poly, parity: mlp, "
                     "the task's own network)")
     ap.add_argument("--steps", type=int, help="training steps (default 50,000; 100,000 for images; "
                     "10,000 for poly; 20,000 for parity; "
@@ -143,7 +143,7 @@ def parse_args(argv):
                     help="k, the fraction of weights REMOVED by the ticket's mask (default 0.6)")
     ap.add_argument("--prune-rates", help="the k grid of prune_rate and no_wd (default 0.1,...,0.9; "
                     "no_wd adds 0.80,...,0.89)")
-    ap.add_argument("--scope", default="global", help="magnitude pruning scope: global or layer")
+    ap.add_argument("--scope", default="global", choices=("global", "layer"), help="magnitude pruning scope: global or layer")
     ap.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 1.0; 0.1 for images "
                     "and parity)")
     ap.add_argument("--lr", type=float, help="AdamW learning rate (default 1e-3; 1e-2 for poly and parity)")
@@ -159,7 +159,7 @@ def parse_args(argv):
     ap.add_argument("--out", default="runs", help="results folder (default runs/)")
     ap.add_argument("--ckpt-every", type=int, help="checkpoint interval (2,000 steps; edge_popup: 200, "
                     "so that v3 Table 1's steps 600, 1,000, 1,400 and 2,000 are checkpoints)")
-    ap.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto, cpu or cuda")
     ap.add_argument("--batch", type=int, help="at most this many runs trained as one batched model "
                     f"(default: {CPU_BATCH} on the CPU, where larger batches fall out of cache, measured; "
                     "0 = no cap, the default on a GPU; 1 = one run at a time). A run's result does not "
@@ -172,10 +172,6 @@ def parse_args(argv):
     args = ap.parse_args(argv)
 
     image, vector = args.task in IMAGE_TASKS, args.task in VECTOR_TASKS
-    for name, choices in (("exp", EXPERIMENTS), ("task", TASKS), ("model", MODELS),
-                          ("scope", ("global", "layer")), ("device", ("auto", "cpu", "cuda"))):
-        if getattr(args, name) not in choices:
-            raise UsageError(f"unknown --{name} {getattr(args, name)!r}; choose from {', '.join(choices)}")
     if (image or vector) and args.model != "mlp":
         raise UsageError(f"--task {args.task} has one model, its MLP: drop --model {args.model}")
     if args.ordered and args.model == "mlp" and not (image or vector) and not tasks.commutative(args.task, args.p):

@@ -11,10 +11,10 @@ analysis.csv; the metrics themselves are pure functions in analysis.py.
 import argparse
 import math
 import os
+import statistics
 
 import analysis
-import claims
-from claims import POPUP_STEPS
+from paper import POPUP_STEPS
 from experiments import (by_seed, checkpoint, checkpoint_steps, grokking_note, test_acc_at, ticket_job,
                          ticket_run, train_bases, train_edge_popup, train_jobs)
 from trainer import UsageError, family, load_checkpoint, run_dir, upsert_csv
@@ -81,10 +81,14 @@ def exp_jaccard(args):
         record_analysis("jaccard", args.out, b.run, found)
         by = lambda metric: {r["step"]: r["value"] for r in found if r["metric"] == metric}
         distance, jump = by("jaccard_all"), by("d_test_acc")
+        try:
+            r = f"{statistics.correlation(list(distance.values()), list(jump.values())):.2f}"
+        except statistics.StatisticsError:  # fewer than two intervals, or one side constant
+            r = "undefined"
         print(f"seed {b.run.seed}: largest mask distance {max(distance.values()):.3f} over the "
               f"{b.run.ckpt_every:,} steps ending at {max(distance, key=distance.get):,}, largest "
               f"test-accuracy jump {max(jump.values()):+.3f} ending at {max(jump, key=jump.get):,}; "
-              f"Pearson r = {claims.pearson(list(distance.values()), list(jump.values())):.2f}")
+              f"Pearson r = {r}")
     return [b.row for b in bases]
 
 

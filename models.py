@@ -22,12 +22,35 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from tickets import edge_popup_mask
+
+def keep_all_but_lowest(values, n_removed):
+    """0/1 over the last dimension of `values` (..., N): 0 at the n_removed lowest entries of each
+    row, ties broken by position (the earlier entry removed first), exactly the first n_removed of a
+    stable sort. Found by selection, O(N) rather than a sort: t = the n_removed-th smallest value;
+    removed = every entry below t, then the first (n_removed - #below) entries equal to t."""
+    if n_removed == 0:
+        return torch.ones_like(values)
+    t = values.kthvalue(n_removed, dim=-1, keepdim=True).values
+    below, tied = values < t, values == t
+    removed = below | (tied & (tied.cumsum(-1) <= n_removed - below.sum(-1, keepdim=True)))
+    return (~removed).to(values.dtype)
+
+
+def edge_popup_mask(scores, keep, runs=False):
+    """Edge-popup (Ramanujan et al. 2020): the 0/1 mask of the top `keep` fraction of |s| in one
+    matrix (runs=True: in each matrix scores[r] of a stack, one per run), whose gradient passes
+    straight through to s: d mask / d|s| = 1. Its value is exactly the 0/1 mask (|s| - |s| is 0)."""
+    if not 0 < keep <= 1:
+        raise ValueError(f"edge-popup keeps a fraction in (0, 1] of each matrix, got {keep}")
+    a = scores.abs()
+    flat = a.detach().flatten(1 if runs else 0)
+    hard = keep_all_but_lowest(flat, round((1 - keep) * flat.shape[-1])).view_as(a)
+    return hard + (a - a.detach())
 
 
 class Masked(nn.Module):
     """Weight matrices, each with a fixed 0/1 mask buffer `mask_<name>`; `w(name)` is W * m.
-    With `popup_scores` set ({name: scores}, see tickets.edge_popup_mask), the mask is instead the
+    With `popup_scores` set ({name: scores}, see edge_popup_mask), the mask is instead the
     top `popup_keep` fraction of each matrix's |scores|, learned by straight-through gradients."""
     popup_scores = None
     popup_keep = 1.0

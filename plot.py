@@ -19,7 +19,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-from claims import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS  # v3 Table 1
+from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS  # v3 Table 1
 
 
 

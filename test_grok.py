@@ -2,10 +2,10 @@
 passes against the direct form, the IDX loader on a fixture it writes, every experiment end to end
 on a tiny configuration, resuming, bad input, many runs batched against the same runs alone, every
 claim of claims.py on hand-made runs where it holds and where it fails, the analyses against values
-computed by hand. Run: python -m pytest -q test_grok.py (~2 minutes on 2 cores)."""
+computed by hand. Run: python -m pytest -q test_grok.py (about 4 minutes on 2 cores); -m "not slow"
+leaves out the end-to-end runs of several seconds each (conftest.py)."""
 import csv
 import fcntl
-import gzip
 import hashlib
 import json
 import math
@@ -13,14 +13,15 @@ import os
 import statistics
 import sys
 
-import numpy as np
 import pytest
 
 import numerics
 
-numerics.pin()  # before torch: the golden curves below are the portable (AVX2) bits
+numerics.pin()  # before torch (conftest.py has already): the golden curves are the portable bits
 import torch  # noqa: E402
 import torch.nn.utils.prune as prune
+
+from conftest import interrupted, make_mnist, run_cli, write_world
 
 import analysis
 import claims
@@ -262,28 +263,6 @@ def test_measure_reports_never_reached_as_none():
 # ---------------------------------------------------------------------------------------------------
 # Data
 
-def write_idx(path, array):
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    with (gzip.open if path.endswith(".gz") else open)(path, "wb") as f:
-        f.write(header + array.astype(np.uint8).tobytes())
-
-
-def make_mnist(folder, n_train=60, n_test=30, gz=True, layout=""):
-    """A fake MNIST in IDX format: each class is a distinct bright square, so it is learnable."""
-    rng = np.random.default_rng(0)
-    target = os.path.join(folder, layout)
-    os.makedirs(target, exist_ok=True)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        labels = np.arange(n) % 10
-        images = rng.integers(0, 40, size=(n, 28, 28))
-        for i, c in enumerate(labels):
-            images[i, 2 * c:2 * c + 6, 2 * c:2 * c + 6] = 255
-        ext = ".gz" if gz else ""
-        write_idx(os.path.join(target, f"{prefix}-images-idx3-ubyte{ext}"), images)
-        write_idx(os.path.join(target, f"{prefix}-labels-idx1-ubyte{ext}"), labels)
-    return folder
-
-
 @pytest.mark.parametrize("gz,layout", [(True, ""), (False, "MNIST/raw")])
 def test_idx_loader_reads_fixture(tmp_path, gz, layout):
     folder = make_mnist(str(tmp_path), gz=gz, layout=layout)
@@ -348,10 +327,6 @@ def test_modular_split():
 # ---------------------------------------------------------------------------------------------------
 # End to end
 
-def run_cli(argv):
-    return grok.main(argv)
-
-
 ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
         "ticket_vs_norm": ["base", "ticket", "same_l1", "same_l2"],
         "prune_rate": ["base", "ticket", "ticket"],
@@ -366,6 +341,7 @@ TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"],  # theta_mem must be 
             "graph": ["--p", "23", "--steps", "100", "--popup-steps", "100"]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exp", list(grok.EXPERIMENTS))
 def test_every_experiment_runs_end_to_end(tmp_path, exp):
     out = str(tmp_path / "runs")
@@ -426,21 +402,6 @@ def test_runs_are_bit_reproducible(tmp_path):
         assert a.read() == b.read()
 
 
-def interrupted(monkeypatch, step, argv):
-    """Run grok.py with argv, pressing Ctrl-C (KeyboardInterrupt) during training step `step`."""
-    calls, original = [0], trainer.adamw_step
-
-    def adamw_step(*args, **kwargs):
-        calls[0] += 1
-        if calls[0] == step:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    with monkeypatch.context() as m:
-        m.setattr(trainer, "adamw_step", adamw_step)
-        return run_cli(argv)
-
-
 def test_interrupted_run_resumes_bit_for_bit(tmp_path, monkeypatch):
     argv = ["--exp", "base", "--p", "11", "--steps", "90", "--ckpt-every", "25"]
     assert run_cli(argv + ["--out", str(tmp_path / "straight")]) == 0
@@ -499,6 +460,7 @@ def test_golden_curve_of_the_mlp_base_in_portable_numerics(tmp_path):
     assert [{k: r[k] for k in mine[0]} for r in committed] == mine
 
 
+@pytest.mark.slow
 def test_the_thread_count_does_not_change_the_bits(tmp_path):
     threads = torch.get_num_threads()
     try:
@@ -668,6 +630,7 @@ def test_diverging_run_stops_with_a_message(tmp_path, capsys, monkeypatch):
     assert "diverged" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_edge_popup_frozen_weights_do_not_change(tmp_path):
     out = str(tmp_path)
     assert run_cli(["--exp", "edge_popup", "--out", out] + TINY_EXP["edge_popup"]) == 0
@@ -754,6 +717,7 @@ def test_score_decay_shrinks_scores_by_exactly_one_minus_lr_wd_without_gradient(
             assert len(params) == len(model.popup_scores)  # frozen weights are not in the optimizer
 
 
+@pytest.mark.slow
 def test_edge_popup_variants_are_labelled_and_the_leak_is_measured(tmp_path):
     out = str(tmp_path)
     assert run_cli(["--exp", "edge_popup", "--out", out] + TINY_EXP["edge_popup"]) == 0
@@ -805,6 +769,7 @@ def test_plot_says_how_to_install_matplotlib(tmp_path, capsys, monkeypatch):
     assert "pip install matplotlib" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_plot_draws_every_experiment(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     import plot
@@ -849,105 +814,6 @@ def test_unwritable_out_exits_2(tmp_path, capsys):
 
 # ---------------------------------------------------------------------------------------------------
 # report.py: every claim judged on hand-made runs, one world where each holds and one where each fails
-
-
-SUMMARY_FIELDS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "steps", "t_mem",
-                  "t_gen", "tau_grok", "final_train_acc", "final_test_acc", "l1_final", "l2_final",
-                  "source_step", "source_test_acc", "note", "run"]
-
-
-def write_world(folder, good, seeds=(0, 1)):
-    """summary.csv, curves.csv and analysis.csv of every experiment's runs, made by hand so that every
-    claim holds (good) or fails (not good)."""
-    rows, curves, analyses = [], [], []
-
-    def add(exp, arm, seed, model="mlp", task="add", steps=50000, k=0.0, t_mem=100, t_gen=None,
-            test=1.0, l1=10000.0, l2=34.0, source=None, source_acc=None, accs=None):
-        run = f"{exp}-{task}-{model}-{steps}-{arm}-{k}-{source}-s{seed}"
-        rows.append(dict(exp=exp, task=task, model=model, arm=arm, seed=seed, prune_rate=k, weight_decay=1,
-                         steps=steps, t_mem=t_mem, t_gen=t_gen, tau_grok=t_gen / t_mem if t_gen else None,
-                         final_train_acc=1.0, final_test_acc=test, l1_final=l1, l2_final=l2,
-                         source_step=source, source_test_acc=source_acc, note="", run=run))
-        for step, acc in sorted({0: 0.0, **(accs or {})}.items()):
-            curves.append(dict(run=run, step=step, train_acc=1.0, test_acc=acc))
-
-    for seed in seeds:
-        for model, task, steps in (("mlp", "add", 50000), ("transformer", "add", 50000), ("mlp", "mnist", 100000),
-                                   ("mlp", "poly", 10000)):
-            at = dict(model=model, task=task, steps=steps, seed=seed, exp="ticket_vs_norm")
-            add(arm="base", t_mem=100 if good else 5000, t_gen=20000 if good else 30000, **at)
-            add(arm="ticket", k=0.6, t_gen=600 if good else None, l1=6800, l2=33 if good else 10, **at)
-            add(arm="same_l1", k=0.6, t_gen=19000 if good else 20000, l1=9800, l2=35, **at)
-            add(arm="same_l2", k=0.6, t_gen=None if good else 20000, **at)
-            if task == "mnist":
-                add(arm="ticket_trained", k=0.6, t_gen=1000 if good else None, **at)
-        add("prune_rate", "base", seed, t_gen=20000)
-        for k in claims.PRUNE_RATES:
-            if good:
-                add("prune_rate", "ticket", seed, k=k, t_gen=None if k == 0.9 else 1000 + round(abs(k - 0.7) * 1e4))
-            else:
-                add("prune_rate", "ticket", seed, k=k, t_gen=100 if k == 0.9 else None, test=0.5)
-        add("pai", "base", seed, t_gen=20000)
-        add("pai", "ticket", seed, k=0.6, t_gen=600 if good else None)
-        for arm, good_run, bad_run in (("random", (None, 0.3), (None, 0.1)), ("snip", (None, 0.5), (100, 1.0)),
-                                       ("grasp", (None, 0.1), (100, 1.0)), ("synflow", (40000, 1.0), (100, 1.0))):
-            t, acc = good_run if good else bad_run
-            add("pai", arm, seed, k=0.6, t_gen=t, test=acc)
-        add("edge_popup", "mem", seed, steps=1000, test=0.01 if good else 0.5)
-        for arm, acc in (("wd", 1.0), ("ep", 0.95), ("ep_wd", 1.0), ("ep_sd", 0.9), ("ep_wd_sd", 1.0),
-                         ("ep_sd_leak", 1.0)):
-            acc = acc if good else 0.3
-            add("edge_popup", arm, seed, steps=2000, accs={s: acc for s in (600, 1000, 1400, 2000)}, test=acc)
-            if arm == "ep":  # its learned mask's graph metrics (inner.exp_graph) fall (good) or rise
-                analyses += [dict(exp="graph", run=rows[-1]["run"], step=step, metric=metric,
-                                  value=(1.0 - step / 1e4) * (1 if good else -1))
-                             for step in (600, 1000, 1400, 2000)
-                             for metric in ("weighted_spectral_gap", "ramanujan_gap")]
-        # sparse parity: the base groks and the ticket is fast (good), or the base memorizes late (bad)
-        add("ticket", "base", seed, task="parity", steps=20000, t_mem=100 if good else 5000, t_gen=8000)
-        add("ticket", "ticket", seed, task="parity", steps=20000, k=0.6, t_gen=1000 if good else None)
-        add("phase_tickets", "base", seed, t_gen=29000)  # its masks at 26,000 are from the late transition
-        for source in range(2000, 30001, 4000):
-            acc = source / 30000
-            early = source < 29000
-            fast = early != good
-            tracked = acc if good else 1 - acc
-            add("phase_tickets", "ticket", seed, k=0.6, t_gen=500 if fast else None, test=tracked,
-                source=source, source_acc=acc, accs={1000: tracked})
-        for model, steps, exp_good in (("mlp", 50000, True), ("transformer", 30000, False), ("mlp", 30000, False)):
-            at = dict(model=model, steps=steps, seed=seed, exp="no_wd")
-            add(arm="base", t_gen=20000, **at)
-            add(arm="base_no_wd", t_gen=None if good else 100, test=0.001 if good else 1.0, **at)
-            for k in (0.6, 0.7, 0.8, 0.81, 0.85, 0.9):
-                reaches = k == 0.81 if good else (k == 0.9 and exp_good)
-                add(arm="ticket", k=k, t_gen=5000 if reaches else None, test=1.0 if reaches else 0.2, **at)
-        # analyses: the ticket's neurons periodic early and the base's late; the mask distance peaks
-        # with the test-accuracy jump
-        add("fourier", "base", seed, t_gen=20000)
-        add("fourier", "ticket", seed, k=0.6, t_gen=600)
-        periodic = {"base": {0: 3.0, 2000: 3.0, 30000: 1.0, 50000: 0.9},
-                    "ticket": {0: 3.0, 2000: 1.0, 50000: 0.9} if good else {0: 3.0, 2000: 3.0, 50000: 1.0}}
-        for arm in ("base", "ticket"):
-            run = rows[-2 if arm == "base" else -1]["run"]
-            analyses.append(dict(exp="fourier", run=run, step=0, metric="entropy_flat", value=math.log(33)))
-            analyses += [dict(exp="fourier", run=run, step=s, metric="entropy_in", value=h)
-                         for s, h in periodic[arm].items()]
-        add("jaccard", "base", seed, t_gen=20000)
-        for step in range(2000, 30001, 2000):
-            near = step == 18000
-            distance = (0.3 if near else 0.1) if good else (0.3 if step == 4000 else 0.2 - step / 1e6 - 0.1 * near)
-            analyses += [dict(exp="jaccard", run=rows[-1]["run"], step=step, metric="jaccard_all", value=distance),
-                         dict(exp="jaccard", run=rows[-1]["run"], step=step, metric="d_test_acc",
-                              value=0.5 if near else 0.01)]
-        # ops: add groks and its ticket is fast (good) or slow (bad); sub's base never groks: left out
-        for op, base_t_gen in (("add", 20000), ("sub", None)):
-            add("ops", "base", seed, task=op, t_gen=base_t_gen)
-            add("ops", "ticket", seed, task=op, k=0.6, t_gen=600 if good else 30000)
-    os.makedirs(folder, exist_ok=True)
-    trainer.write_csv(os.path.join(folder, "analysis.csv"), analyses, ["exp", "run", "step", "metric", "value"])
-    trainer.write_csv(os.path.join(folder, "summary.csv"), rows, SUMMARY_FIELDS)
-    trainer.write_csv(os.path.join(folder, "curves.csv"), curves, ["run", "step", "train_acc", "test_acc"])
-    return folder
 
 
 def test_every_claim_holds_in_a_world_made_to_hold_it(tmp_path):
@@ -1250,6 +1116,7 @@ def test_every_bar_says_where_it_came_from_and_every_source_is_in_spec():
     assert {c.name for c in claims.CLAIMS if c.kind == "ours"} == {"pai_grasp"}
 
 
+@pytest.mark.slow
 def test_committed_results_md_is_what_the_committed_csvs_give():
     assert report.main(["--check"]) == 0
 
@@ -1338,6 +1205,7 @@ BATCHED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", BATCHED, ids=["mlp-no_wd", "transformer-ticket_vs_norm", "mlp-edge_popup"])
 def test_a_run_in_a_batch_writes_the_same_curves_as_alone(tmp_path, argv):
     assert run_cli(argv + ["--ckpt-every", "20", "--batch", "1", "--out", str(tmp_path / "alone")]) == 0
@@ -1350,6 +1218,7 @@ def test_a_run_in_a_batch_writes_the_same_curves_as_alone(tmp_path, argv):
         assert all(torch.equal(a[n], b[n]) for n in a)
 
 
+@pytest.mark.slow
 def test_mnist_runs_in_a_batch_write_the_same_curves_as_alone(tmp_path):
     folder = make_mnist(str(tmp_path / "data"))
     argv = ["--exp", "ticket_vs_norm", "--task", "mnist", "--data-dir", folder, "--n-train", "40",
@@ -1360,6 +1229,7 @@ def test_mnist_runs_in_a_batch_write_the_same_curves_as_alone(tmp_path):
     assert len(alone) == 10 and alone == curves_by_run(tmp_path / "batched")
 
 
+@pytest.mark.slow
 def test_batched_training_groups_runs_and_caps_batches(tmp_path, monkeypatch):
     sizes, original = [], trainer.train_batch
     monkeypatch.setattr(trainer, "train_batch", lambda ms, out, log: sizes.append(len(ms)) or original(ms, out, log))
@@ -1375,6 +1245,7 @@ def test_batched_training_groups_runs_and_caps_batches(tmp_path, monkeypatch):
     assert curves_by_run(tmp_path / "a").items() <= curves_by_run(tmp_path / "b").items()
 
 
+@pytest.mark.slow
 def test_an_interrupted_batch_resumes_each_run_bit_for_bit(tmp_path, monkeypatch):
     argv = ["--exp", "prune_rate", "--p", "23", "--steps", "50", "--ckpt-every", "20", "--seeds", "0,1",
             "--prune-rates", "0.3,0.9"]
@@ -1419,7 +1290,8 @@ def test_a_diverging_run_stops_without_taking_its_batch_down(tmp_path, capsys, m
 # ---------------------------------------------------------------------------------------------------
 # CUDA (skipped without a GPU; .ci/gpu runs them where there is one)
 
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+def cuda(test):
+    return pytest.mark.cuda(pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")(test))
 
 
 @cuda
@@ -1571,6 +1443,7 @@ def test_the_mnist_network_is_unchanged_by_its_generalisation():
 @pytest.mark.parametrize("task,exp,arms", [("poly", "ticket_vs_norm", ["base", "ticket", "same_l1", "same_l2"]),
                                            ("poly", "phase_tickets", ["base", "ticket", "ticket"]),
                                            ("parity", "ticket", ["base", "ticket"])])
+@pytest.mark.slow
 def test_the_new_tasks_run_end_to_end(tmp_path, task, exp, arms):
     out = str(tmp_path / "runs")
     assert run_cli(["--exp", exp, "--task", task, "--steps", "40", "--ckpt-every", "20", "--n-train", "64",
@@ -1592,6 +1465,7 @@ def test_what_the_new_tasks_cannot_do_is_refused(tmp_path, capsys, argv):
     assert err.startswith("grok.py: error: ") and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_edge_popup_saves_its_learned_masks_and_graph_reads_them(tmp_path):
     out = str(tmp_path)
     assert run_cli(["--exp", "graph", "--p", "23", "--steps", "100", "--popup-steps", "100", "--out", out]) == 0
@@ -1611,6 +1485,7 @@ def test_edge_popup_saves_its_learned_masks_and_graph_reads_them(tmp_path):
         assert got[metric] == pytest.approx(value, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_bench_runs_and_reports_both_implementations():
     import subprocess
     out = subprocess.run([sys.executable, "bench.py", "--models", "mlp", "--steps", "2"], capture_output=True,

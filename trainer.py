@@ -37,8 +37,7 @@ import torch.nn.functional as F
 
 import tasks
 import tickets
-from models import MLP, MnistMLP, ParityMLP, PolyMLP, Transformer
-from tickets import edge_popup_mask
+from models import MLP, MnistMLP, ParityMLP, PolyMLP, Transformer, edge_popup_mask
 
 IMAGE_TASKS = ("mnist", "fashion")
 VECTOR_TASKS = {"poly": (tasks.poly, PolyMLP), "parity": (tasks.parity, ParityMLP)}  # v3's: data, network
