@@ -36,15 +36,6 @@ class Missing(Exception):
     """A run a claim needs is not there (not run yet): the seed is left out of the verdict."""
 
 
-def number(value):
-    if value in ("", None):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return value
-
-
 class Seed:
     """One seed's summary rows (numbers parsed, '' as None) of one claim, and their curves."""
 

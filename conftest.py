@@ -15,6 +15,7 @@ import numerics
 numerics.pin()  # before torch is imported: the tests' golden curves are the portable (AVX2) bits
 import claims  # noqa: E402
 import grok  # noqa: E402
+import tables  # noqa: E402
 import trainer  # noqa: E402
 
 
@@ -157,7 +158,7 @@ def write_world(folder, good, seeds=(0, 1)):
             add("ops", "base", seed, task=op, t_gen=base_t_gen)
             add("ops", "ticket", seed, task=op, k=0.6, t_gen=600 if good else 30000)
     os.makedirs(folder, exist_ok=True)
-    trainer.write_csv(os.path.join(folder, "analysis.csv"), analyses, ["exp", "run", "step", "metric", "value"])
-    trainer.write_csv(os.path.join(folder, "summary.csv"), rows, SUMMARY_FIELDS)
-    trainer.write_csv(os.path.join(folder, "curves.csv"), curves, ["run", "step", "train_acc", "test_acc"])
+    tables.write_csv(os.path.join(folder, "analysis.csv"), analyses, ["exp", "run", "step", "metric", "value"])
+    tables.write_csv(os.path.join(folder, "summary.csv"), rows, SUMMARY_FIELDS)
+    tables.write_csv(os.path.join(folder, "curves.csv"), curves, ["run", "step", "train_acc", "test_acc"])
     return folder

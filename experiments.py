@@ -22,7 +22,8 @@ import tickets
 from paper import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
 from models import MLP, DenseMLP
 from trainer import (IMAGE_TASKS, Diverged, Run, UsageError, build_model, family, load_checkpoint,
-                     load_data, loss_fn, read_csv, run_dir, train_many, upsert_csv)
+                     load_data, loss_fn, run_dir, train_many)
+from tables import read_csv, upsert_csv
 
 SUMMARY_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "lr", "steps",
                    "threshold", "t_mem", "t_gen", "tau_grok", "final_train_acc", "final_test_acc",

@@ -17,7 +17,8 @@ import analysis
 from paper import POPUP_STEPS
 from experiments import (by_seed, checkpoint, checkpoint_steps, grokking_note, test_acc_at, ticket_job,
                          ticket_run, train_bases, train_edge_popup, train_jobs)
-from trainer import UsageError, family, load_checkpoint, run_dir, upsert_csv
+from tables import upsert_csv
+from trainer import UsageError, family, load_checkpoint, run_dir
 
 ANALYSIS_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "run", "step", "metric", "value"]
 

@@ -13,27 +13,18 @@ where the pai runs' folders are there, weights_pai_seed<s>.png: the masks and ne
 of each PaI mask (v3 App. I). Needs matplotlib (optional: pip install matplotlib).
 """
 import argparse
-import csv
 import os
 import statistics
 import sys
 from collections import defaultdict
 
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS  # v3 Table 1
+from tables import number, read_csv
 
-
-
-def read(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def num(v):
-    return float(v) if v not in ("", None) else None
 
 
 def label(r):
-    extra = {"prune_rate": f" k={num(r['prune_rate']):g}", "no_wd": f" k={num(r['prune_rate']):g}",
+    extra = {"prune_rate": f" k={number(r['prune_rate']):g}", "no_wd": f" k={number(r['prune_rate']):g}",
              "phase_tickets": f" from {r.get('source_step', '')}"}.get(r["exp"], "")
     return r["arm"] + (extra if r["arm"] == "ticket" else "")
 
@@ -42,17 +33,17 @@ def curves_panel(ax, runs, curves, exp, plt):
     """Test accuracy against step, one line per run (seed 0 bold, other seeds faint); the test loss
     (log scale) for a regression, whose curves have no accuracy."""
     tickets = [r for r in runs if r["arm"] == "ticket"]
-    y = "test_acc" if any(num(c["test_acc"]) is not None for r in runs for c in curves[(exp, r["run"])]) \
+    y = "test_acc" if any(number(c["test_acc"]) is not None for r in runs for c in curves[(exp, r["run"])]) \
         else "test_loss"
     cmap = plt.get_cmap("viridis")
     shades = list(dict.fromkeys(label(t) for t in tickets))  # one colour per k / source step, every seed
     for r in runs:
         rows = curves[(exp, r["run"])]
-        steps = [max(num(c["step"]), 1) for c in rows]
+        steps = [max(number(c["step"]), 1) for c in rows]
         color = f"C{list(dict.fromkeys(x['arm'] for x in runs)).index(r['arm'])}"
         if r["arm"] == "ticket" and len(shades) > 2:
             color = cmap(shades.index(label(r)) / (len(shades) - 1))
-        ax.plot(steps, [num(c[y]) for c in rows], color=color, lw=1.6 if r["seed"] == "0" else 0.6,
+        ax.plot(steps, [number(c[y]) for c in rows], color=color, lw=1.6 if r["seed"] == "0" else 0.6,
                 alpha=1 if r["seed"] == "0" else 0.5, label=label(r) if r["seed"] == "0" else None)
     ax.set_xscale("log")
     ax.set_xlabel("step")
@@ -66,8 +57,8 @@ def by_x(runs, x, y):
     """mean of y over seeds for each x, sorted by x."""
     groups = defaultdict(list)
     for r in runs:
-        if num(r[y]) is not None:
-            groups[num(r[x])].append(num(r[y]))
+        if number(r[y]) is not None:
+            groups[number(r[x])].append(number(r[y]))
     xs = sorted(groups)
     return xs, [statistics.mean(groups[k]) for k in xs]
 
@@ -85,7 +76,7 @@ def graph_panel(ax, runs, analysis, exp):
             if r["arm"] != arm or r["seed"] != "0" or not analysis.get((exp, r["run"])):
                 continue
             for metric, axis, ls in (("ramanujan_gap", ax, "-"), ("weighted_spectral_gap", weighted, "--")):
-                points = sorted((int(a["step"]), num(a["value"])) for a in analysis[(exp, r["run"])]
+                points = sorted((int(a["step"]), number(a["value"])) for a in analysis[(exp, r["run"])]
                                 if a["metric"] == metric)
                 axis.plot([s for s, _ in points], [v for _, v in points], ls=ls, color=f"C{i}",
                           label=arm if metric == "ramanujan_gap" else None)
@@ -99,7 +90,7 @@ def graph_panel(ax, runs, analysis, exp):
 
 def summary_panel(ax, exp, runs, curves, analysis):
     tickets = [r for r in runs if r["arm"] == "ticket"]
-    metric = lambda r, m: sorted((int(a["step"]), num(a["value"])) for a in analysis[(exp, r["run"])]
+    metric = lambda r, m: sorted((int(a["step"]), number(a["value"])) for a in analysis[(exp, r["run"])]
                                  if a["metric"] == m)
     if exp == "fourier":  # the mean Fourier entropy of the neurons' input weights, every checkpoint
         for r in runs:
@@ -124,9 +115,9 @@ def summary_panel(ax, exp, runs, curves, analysis):
         l1_axis = ax.twinx()
         for i, r in enumerate(r for r in runs if r["seed"] == "0"):
             rows = curves[(exp, r["run"])]
-            steps = [max(num(c["step"]), 1) for c in rows]
-            ax.plot(steps, [num(c["l2"]) for c in rows], color=f"C{i}", label=f"{r['arm']} L2")
-            l1_axis.plot(steps, [num(c["l1"]) for c in rows], color=f"C{i}", ls="--", label=f"{r['arm']} L1")
+            steps = [max(number(c["step"]), 1) for c in rows]
+            ax.plot(steps, [number(c["l2"]) for c in rows], color=f"C{i}", label=f"{r['arm']} L2")
+            l1_axis.plot(steps, [number(c["l1"]) for c in rows], color=f"C{i}", ls="--", label=f"{r['arm']} L1")
         ax.set_xscale("log")
         ax.set_ylabel("L2 norm of the effective weights (solid)")
         l1_axis.set_ylabel("L1 norm (dashed)")
@@ -134,7 +125,7 @@ def summary_panel(ax, exp, runs, curves, analysis):
         ax.legend(fontsize=6, loc="upper left")
     elif exp == "prune_rate":
         ax.plot(*by_x(tickets, "prune_rate", "tau_grok"), "o-", label="ticket tau_grok = t_gen / t_mem")
-        base = [num(r["tau_grok"]) for r in runs if r["arm"] == "base" and num(r["tau_grok"])]
+        base = [number(r["tau_grok"]) for r in runs if r["arm"] == "base" and number(r["tau_grok"])]
         if base:
             ax.axhline(statistics.mean(base), color="k", ls="--", label="base")
         ax.set_yscale("log")
@@ -144,7 +135,7 @@ def summary_panel(ax, exp, runs, curves, analysis):
     elif exp == "no_wd":
         ax.plot(*by_x(tickets, "prune_rate", "final_test_acc"), "o-", label="ticket, weight decay 0")
         for arm, ls in (("base", "--"), ("base_no_wd", ":")):
-            vals = [num(r["final_test_acc"]) for r in runs if r["arm"] == arm]
+            vals = [number(r["final_test_acc"]) for r in runs if r["arm"] == arm]
             if vals:
                 ax.axhline(statistics.mean(vals), color="k", ls=ls, label=arm)
         ax.set_xlabel("pruning rate k")
@@ -166,7 +157,7 @@ def summary_panel(ax, exp, runs, curves, analysis):
             for r in runs:
                 if r["arm"] == arm and r["seed"] == "0" and arm != "mem":
                     rows = curves[(exp, r["run"])]
-                    ax.plot([num(c["step"]) for c in rows], [num(c["test_acc"]) for c in rows], color=f"C{i}",
+                    ax.plot([number(c["step"]) for c in rows], [number(c["test_acc"]) for c in rows], color=f"C{i}",
                             ls="--" if "_sd" in arm else "-", label=arm)
         ax.set_xlabel("step after theta_mem")
         ax.set_ylabel("test accuracy")
@@ -214,8 +205,8 @@ def main():
               file=sys.stderr)
         return 2
     try:
-        summary = read(os.path.join(args.out, "summary.csv"))
-        curve_rows = read(os.path.join(args.out, "curves.csv"))
+        summary = read_csv(os.path.join(args.out, "summary.csv"))
+        curve_rows = read_csv(os.path.join(args.out, "curves.csv"))
     except OSError as e:
         print(f"plot.py: error: {e.filename}: no results there (run grok.py with --out {args.out})",
               file=sys.stderr)
@@ -224,7 +215,7 @@ def main():
     for c in curve_rows:
         curves[(c["exp"], c["run"])].append(c)
     if os.path.exists(os.path.join(args.out, "analysis.csv")):
-        for a in read(os.path.join(args.out, "analysis.csv")):
+        for a in read_csv(os.path.join(args.out, "analysis.csv")):
             analysis[(a["exp"], a["run"])].append(a)
     figures = defaultdict(list)
     for r in summary:

@@ -22,7 +22,6 @@ is `verdicts`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T
 `popup_graph`, `analysis exp=E`, `numerics`, `sensitivity` or `bars`; --write fills them from results/, the prose around them is written by hand.
 """
 import argparse
-import csv
 import os
 import re
 import statistics
@@ -30,19 +29,15 @@ import sys
 from dataclasses import dataclass, field
 
 import numerics
-from claims import BARS, CLAIMS, Claim, Judged, Missing, Seed, judging, number
+from claims import BARS, CLAIMS, Claim, Judged, Missing, Seed, judging
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
+from tables import number, read_csv
 
 PATHS = ("RESULTS.md", "README.md")
 
 
 # ---------------------------------------------------------------------------------------------------
 # Reading the CSVs and judging
-
-def csv_rows(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
 
 class Mixed(Exception):
     """Results that cannot be judged together: one run id with two different curves, or the runs of
@@ -69,13 +64,13 @@ def load(outs):
                                  and not os.path.exists(os.path.join(out, d, "config.json")))
         for folder in folders:
             if os.path.exists(os.path.join(folder, "summary.csv")):
-                for r in csv_rows(os.path.join(folder, "summary.csv")):
+                for r in read_csv(os.path.join(folder, "summary.csv")):
                     rows[(r["exp"], r["run"])] = {k: (v if k in ("run", "arm", "exp", "task", "model", "note",
                                                                  "pruner", "numerics") else number(v))
                                                   for k, v in r.items()}
             if os.path.exists(os.path.join(folder, "curves.csv")):
                 path, mine = os.path.join(folder, "curves.csv"), {}
-                for r in csv_rows(path):
+                for r in read_csv(path):
                     mine.setdefault((r.get("exp", ""), r["run"]), {})[int(r["step"])] = r
                 for (exp, run), steps in mine.items():
                     where = f"{path} (exp {exp})"
@@ -93,7 +88,7 @@ def load(outs):
                     curves[run] = [{k: number(r[k]) for k in ("step", "train_acc", "test_acc")}
                                    for _, r in sorted(steps.items())]
             if os.path.exists(os.path.join(folder, "analysis.csv")):
-                for r in csv_rows(os.path.join(folder, "analysis.csv")):
+                for r in read_csv(os.path.join(folder, "analysis.csv")):
                     metrics = analysis.setdefault((r["exp"], r["run"]), {})
                     metrics.setdefault(r["metric"], {})[int(r["step"])] = number(r["value"])
     made = {}

@@ -22,6 +22,7 @@ import torch  # noqa: E402
 import torch.nn.utils.prune as prune
 
 from conftest import interrupted, make_mnist, run_cli, write_world
+from tables import read_csv
 
 import analysis
 import claims
@@ -29,6 +30,7 @@ import experiments
 import grok
 import inner
 import report
+import tables
 import tasks
 import trainer
 import tickets
@@ -37,11 +39,6 @@ from models import MLP, Masked, MnistMLP, Transformer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TINY = ["--p", "11", "--steps", "60", "--ckpt-every", "20"]
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def random_weights(seed=0):
@@ -513,10 +510,10 @@ def write_one_run(folder, run="r1", loss="0.5", numerics_of=lambda arm: "n"):
     os.makedirs(folder, exist_ok=True)
     rows = [dict(exp="ticket", task="add", model="mlp", arm=arm, seed=0, steps=50000, run=f"{run}-{arm}",
                  numerics=numerics_of(arm)) for arm in ("base", "ticket")]
-    trainer.write_csv(os.path.join(folder, "summary.csv"), rows, list(rows[0]))
+    tables.write_csv(os.path.join(folder, "summary.csv"), rows, list(rows[0]))
     curves = [dict(exp="ticket", run=r["run"], step=s, train_loss=loss if s else "1", test_loss="1",
                    train_acc="1", test_acc="0") for r in rows for s in (0, 10)]
-    trainer.write_csv(os.path.join(folder, "curves.csv"), curves, list(curves[0]))
+    tables.write_csv(os.path.join(folder, "curves.csv"), curves, list(curves[0]))
 
 
 def test_report_refuses_two_curves_under_one_run_id(tmp_path, capsys):
@@ -553,7 +550,7 @@ def test_the_pipeline_computes_what_reference_py_specifies(tmp_path):
         ours = [{k: r[k] for k in ("step", "train_loss", "train_acc", "test_loss", "test_acc")}
                 for r in rows if r["arm"] == arm]
         assert ours == [dict(zip(("step", "train_loss", "train_acc", "test_loss", "test_acc"),
-                                 (str(s), *map(trainer.fmt, values)))) for s, *values in curve], arm
+                                 (str(s), *map(tables.fmt, values)))) for s, *values in curve], arm
     data = tasks.modular("add", p=23, frac_train=0.4, seed=0)
     base = MLP(p=23, seed=0)
     reference.train(base, data, 300)
@@ -1088,10 +1085,10 @@ def test_a_fragile_verdict_says_what_it_flips_to(tmp_path):
     folder = str(tmp_path)
     summary = [dict(exp="ticket_vs_norm", task="add", model="mlp", arm=a, seed=0, steps=50000, t_mem=50,
                     t_gen=t, run=a, threshold=0.95) for a, t in (("base", 1750), ("ticket", 1000))]
-    trainer.write_csv(os.path.join(folder, "summary.csv"), summary, list(summary[0]))
+    tables.write_csv(os.path.join(folder, "summary.csv"), summary, list(summary[0]))
     curves = [dict(run=r["run"], step=s, train_acc=a, test_acc=t) for r in summary
               for s, a, t in ((0, 0, 0), (50, 1, 0), (r["t_gen"], 1, 1))]
-    trainer.write_csv(os.path.join(folder, "curves.csv"), curves, list(curves[0]))
+    tables.write_csv(os.path.join(folder, "curves.csv"), curves, list(curves[0]))
     verdicts = {v.claim.name: v for v in report.judge_all([folder])[0]}
     early = verdicts["add_mlp_ticket_early"]
     assert early.verdict == "not reproduced" and ("speedup 1.5", "reproduced") in early.flips

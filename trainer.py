@@ -1,5 +1,5 @@
 """The trainer: what determines a run, full-batch AdamW training of one run or of many runs batched
-into one model, the measurements, checkpoints and CSV files.
+into one model, the measurements and checkpoints (the CSV files: tables.py).
 
     from trainer import Run, build_model, load_data, train, train_many
     run = Run(seed=0)                                         # the MLP on a + b mod 67, the paper's settings
@@ -19,7 +19,6 @@ being elementwise, updates the stacked rows as R independent optimizers. On the 
 batch writes the same curves.csv, byte for byte, as the run trained alone (tested); each run keeps its
 own folder, checkpoints, resume state and lock.
 """
-import csv
 import dataclasses
 import fcntl
 import hashlib
@@ -38,6 +37,7 @@ import torch.nn.functional as F
 import tasks
 import tickets
 from models import MLP, MnistMLP, ParityMLP, PolyMLP, Transformer, edge_popup_mask
+from tables import write_csv
 
 IMAGE_TASKS = ("mnist", "fashion")
 VECTOR_TASKS = {"poly": (tasks.poly, PolyMLP), "parity": (tasks.parity, ParityMLP)}  # v3's: data, network
@@ -548,39 +548,3 @@ def train_batch(ms, out, log):
         os.remove(os.path.join(folder, "state.pt"))
         summaries.append(summary)
     return summaries
-
-
-# ---------------------------------------------------------------------------------------------------
-# Results as CSV
-
-def fmt(value):
-    if value is None:
-        return ""
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
-def write_csv(path, rows, columns):
-    with open(path + ".part", "w", newline="") as f:
-        writer = csv.DictWriter(f, columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({k: fmt(v) for k, v in row.items()} for row in rows)
-    os.replace(path + ".part", path)
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def upsert_csv(path, rows, columns, key=("exp", "run")):
-    """Write `rows` into the CSV at `path`, replacing earlier rows with the same key: a rerun updates
-    its rows, never duplicates them, and leaves the other experiments' rows alone."""
-    new_keys = {tuple(str(r[k]) for k in key) for r in rows}
-    with open(path + ".lock", "w") as lock:
-        # several grok.py sharing one --out (run_all.sh --list | parallel) must not lose rows
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        kept = []
-        if os.path.exists(path):
-            kept = [r for r in read_csv(path) if tuple(r[k] for k in key) not in new_keys]
-        write_csv(path, kept + rows, columns)
-
