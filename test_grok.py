@@ -459,15 +459,16 @@ def test_golden_curve_of_the_mlp_base_in_portable_numerics(tmp_path):
 
 @pytest.mark.slow
 def test_the_thread_count_does_not_change_the_bits(tmp_path):
-    threads = torch.get_num_threads()
-    try:
-        for n in (1, 2):
-            torch.set_num_threads(n)
-            assert run_cli(["--exp", "base", "--seeds", "0,1,2", "--steps", "300", "--threads", str(n),
-                            "--out", str(tmp_path / str(n))]) == 0
-    finally:
-        torch.set_num_threads(threads)
+    """So it is recorded (config.json), not part of a run's identity (numerics.py)."""
+    mnist = make_mnist(str(tmp_path / "mnist"), n_train=200, n_test=50)
+    for n in (1, 2):
+        assert run_cli(["--exp", "base", "--seeds", "0,1,2", "--steps", "300", "--threads", str(n),
+                        "--out", str(tmp_path / str(n))]) == 0
+        assert run_cli(["--exp", "base", "--task", "mnist", "--n-train", "200", "--steps", "200", "--threads",
+                        str(n), "--data-dir", mnist, "--out", str(tmp_path / f"mnist{n}")]) == 0
+    torch.set_num_threads(1)  # as grok.py leaves it by default
     assert curves_by_run(tmp_path / "1") == curves_by_run(tmp_path / "2")
+    assert curves_by_run(tmp_path / "mnist1") == curves_by_run(tmp_path / "mnist2")
 
 
 def test_pin_sets_the_portable_kernels_unless_native_or_set_by_the_user():
