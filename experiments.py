@@ -17,6 +17,7 @@ import sys
 
 import torch
 
+import numerics
 import tasks
 import tickets
 from paper import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
@@ -32,6 +33,48 @@ SUMMARY_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_
                    "source_test_acc", "note", "numerics", "run"]
 CURVE_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "run", "step",
                  "train_loss", "test_loss", "train_acc", "test_acc", "l1", "l2"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# What an experiment is given
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What an experiment needs from the command line, every default resolved (grok.parse_args
+    builds it): the base runs' settings, the experiment's own grid, and where the results go."""
+    exp: str = "ticket_vs_norm"
+    task: str = "add"
+    """a modular operation (add, sub, mul, x2y2, x2xyy2, x3xy), mnist / fashion, poly or parity"""
+    model: str = "mlp"
+    seeds: tuple = (0,)
+    steps: int = 50_000
+    """the base runs' length, and their tickets' and controls'"""
+    lr: float = 1e-3
+    weight_decay: float = 1.0
+    threshold: float = 0.95
+    """P, for t_mem and t_gen"""
+    p: int = 67
+    frac_train: float = 0.4
+    ordered: bool = False
+    n_train: int = 1000
+    data_dir: str = ""
+    ckpt_every: int = 2000
+    prune_rate: float = 0.6
+    """k, the fraction removed, of the ticket (and of the controls matched to it)"""
+    prune_rates: tuple = tuple(k / 10 for k in range(1, 10))
+    """the k grid of prune_rate and no_wd"""
+    scope: str = "global"
+    """magnitude pruning over all matrices together (global) or per matrix (layer)"""
+    popup_steps: int = 2000
+    """the edge-popup arms' length (theta_mem is the dense run's step popup_steps / 2)"""
+    popup_ckpt_every: int = 200
+    """the edge-popup arms' checkpoint interval: a divisor of v3 Table 1's steps"""
+    out: str = "runs"
+    device: str = "cpu"
+    batch: int = 9
+    """at most this many runs in one batched model (0: no cap)"""
+    numerics: str = numerics.REFERENCE
+    """what decides the runs' bits in this process (numerics.key)"""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -92,7 +135,7 @@ def base_run(args, seed, **changes):
     """The dense base run of the command line's settings, with `changes`."""
     run = Run(task=args.task, model=args.model, seed=seed, steps=args.steps, lr=args.lr,
               weight_decay=args.weight_decay, p=args.p, frac_train=args.frac_train,
-              ordered=args.ordered, n_train=args.n_train, data_dir=args.data_dir or "",
+              ordered=args.ordered, n_train=args.n_train, data_dir=args.data_dir,
               threshold=args.threshold, ckpt_every=args.ckpt_every, numerics=args.numerics)
     return dataclasses.replace(run, **changes)
 
@@ -228,8 +271,7 @@ def exp_prune_rate(args):
 def exp_no_wd(args):
     """Tickets trained WITHOUT weight decay at k = 0.1 ... 0.9 and 0.80 ... 0.89 (or --prune-rates), against
     base with weight decay and base without it. The mask comes from the base with weight decay."""
-    rates = args.prune_rates if args.prune_rates_given else sorted(
-        set(args.prune_rates) | {round(0.80 + i / 100, 2) for i in range(10)})
+    rates = args.prune_rates  # grok.py adds 0.80 ... 0.89 to the default grid for no_wd
     bases = train_bases("no_wd", args, arms=({}, dict(arm="base_no_wd", weight_decay=0.0)))
     jobs = [ticket_job(args, b, ticket_run(args, b.run, prune_rate=k, weight_decay=0.0),
                        grokking_note(b.row, b.run.seed))
@@ -314,7 +356,7 @@ def train_edge_popup(args):
     if family(args.task) != "modular":
         raise UsageError("--exp edge_popup starts from a memorizing checkpoint of modular arithmetic: "
                          "use a modular --task")
-    steps, every = args.steps_given or args.popup_steps, args.ckpt_every_given or POPUP_CKPT_EVERY
+    steps, every = args.popup_steps, args.popup_ckpt_every
     mems = train_bases("edge_popup", args, arms=(dict(arm="mem", steps=steps // 2, frac_train=0.5, lr=1e-3,
                                                       weight_decay=1.0, ckpt_every=every),))
     jobs = []

@@ -45,6 +45,7 @@ each is built. base, ticket, ticket_vs_norm, prune_rate, no_wd and phase_tickets
 pai on every task but poly (GraSP needs a cross-entropy).
 """
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -178,9 +179,8 @@ def parse_args(argv):
         raise UsageError(f"--ordered --task {args.task}: the MLP sees E[a] + E[b], cannot tell (a, b) "
                          f"from (b, a) and so can never fit {args.task} on ordered pairs; use --model "
                          "transformer or drop --ordered")
-    args.steps_given, args.ckpt_every_given = args.steps, args.ckpt_every
+    steps_given, ckpt_every_given, rates_given = args.steps, args.ckpt_every, args.prune_rates
     args.ckpt_every = args.ckpt_every or 2000
-    args.prune_rates_given = args.prune_rates is not None
     args.prune_rates = args.prune_rates or ",".join(f"{k / 10:g}" for k in range(1, 10))
     for name, value in TASK_DEFAULTS[family(args.task)].items():
         if getattr(args, name) is None:
@@ -219,9 +219,17 @@ def parse_args(argv):
     if args.batch is None:
         args.batch = CPU_BATCH if args.device == "cpu" else 0
     if image:
-        args.data_dir = args.data_dir or tasks.DEFAULT_DIRS[args.task]
-        args.data_dir = os.path.abspath(args.data_dir)
-    return args
+        args.data_dir = os.path.abspath(args.data_dir or tasks.DEFAULT_DIRS[args.task])
+    if args.exp == "no_wd" and rates_given is None:  # the paper's grid and, around its critical k, 0.80 ... 0.89
+        args.prune_rates = sorted(set(args.prune_rates) | {round(0.80 + i / 100, 2) for i in range(10)})
+    # --exp edge_popup: --steps / --ckpt-every, when given, are its arms' (--exp graph trains them at
+    # --popup-steps and checkpoints them every 200 steps, as v3 Table 1 needs)
+    popup = args.exp == "edge_popup"
+    return ex.Settings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ex.Settings)
+                          if f.name not in ("seeds", "prune_rates", "popup_steps", "popup_ckpt_every", "data_dir")},
+                       seeds=tuple(args.seeds), prune_rates=tuple(args.prune_rates), data_dir=args.data_dir or "",
+                       popup_steps=(popup and steps_given) or args.popup_steps,
+                       popup_ckpt_every=(popup and ckpt_every_given) or ex.POPUP_CKPT_EVERY)
 
 
 def main(argv=None):

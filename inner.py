@@ -8,7 +8,6 @@ analysis.csv; the metrics themselves are pure functions in analysis.py.
     python grok.py --exp jaccard --seeds 0,1,2
     python grok.py --exp graph --seeds 0,1,2
 """
-import argparse
 import math
 import os
 import statistics
@@ -108,8 +107,7 @@ def exp_graph(args):
             if (step, "spectral_gap") in at:
                 print(f"seed {b.run.seed} step {step:,}: " + ", ".join(
                     f"{m} {at[step, m]:.3f}" for m in GRAPH_PRINTED))
-    popup_args = argparse.Namespace(**{**vars(args), "steps_given": None, "ckpt_every_given": None})
-    mems, jobs, rows = train_edge_popup(popup_args)
+    mems, jobs, rows = train_edge_popup(args)
     learned = lambda run, step, weights: load_checkpoint(
         os.path.join(run_dir(args.out, run), "ckpt", f"mask_{step:06d}.pt"))
     for run in (j.run for j in jobs):
