@@ -492,59 +492,84 @@ def stack(ms):
 def train_batch(ms, out, log):
     """Train the members `ms` (equal batch_key) together (stack), logging, checkpointing and
     finishing each as its own run. Returns the summaries (None for a run that diverged)."""
-    R, lead = len(ms), ms[0]
-    run0, N = lead.run, lead.theta.numel()
+    run0, start = ms[0].run, ms[0].start
     theta, exp_avg, exp_avg_sq, train_step = stack(ms)
-    label = run0.id if R == 1 else f"{R} runs: {run0.id} ... {ms[-1].run.id}"
-    t0 = last_print = time.time()
+    progress = progress_printer(ms, log)
+    t0 = time.time()
     # Ctrl-C needs no handler: state.pt, saved with each checkpoint, is where a rerun resumes.
-    for step in range(lead.start + 1, run0.steps + 1):
+    for step in range(start + 1, run0.steps + 1):
         train_step(step)
         if should_log(step, run0.steps):
-            live = [m for m in ms if not m.diverged]
-            for m in live:
-                row = {"step": step, **evaluate(m.model, m.data)}
-                m.curves.append(row)
-                if not math.isfinite(row["train_loss"]):
-                    m.diverged = (f"[{m.run.id}] loss is {row['train_loss']} at step {step}: the run "
-                                  "diverged; lower --lr")
-                    log(m.diverged)
+            evaluate_and_log(ms, step, log)
             if all(m.diverged for m in ms):
                 break
-            if time.time() - last_print > 20 or step == run0.steps:
-                rate = (time.time() - t0) / (step - lead.start)
-                accs = lambda k: [m.curves[-1][k] for m in live if not m.diverged]
-                kind, spec = ("loss", ".3g") if lead.data.loss == "regression" else ("acc", ".3f")
-                span = lambda v: (format(min(v), spec) if len(set(v)) == 1
-                                  else f"{format(min(v), spec)}-{format(max(v), spec)}")
-                log(f"[{label}] step {step}/{run0.steps}  train {kind} {span(accs('train_' + kind))}  "
-                    f"test {span(accs('test_' + kind))}  {rate * 1e3:.2f} ms/step"
-                    + (f" ({rate * 1e3 / R:.2f} per run)" if R > 1 else "")
-                    + f"  eta {(run0.steps - step) * rate:.0f}s")
-                last_print = time.time()
+            progress(step)
         if step % run0.ckpt_every == 0 or step == run0.steps:
-            for r, m in enumerate(ms):
-                if m.diverged:
-                    continue
-                folder = run_dir(out, m.run)
-                save_checkpoint(m.model, folder, step)
-                save_atomic(dict(config=config_of(m.run), step=step, curves=m.curves,
-                                 theta=theta[r, :N].cpu().clone(), exp_avg=exp_avg[r, :N].cpu().clone(),
-                                 exp_avg_sq=exp_avg_sq[r, :N].cpu().clone(),
-                                 masks={n: t.cpu() for n, t in m.model.masks().items()}),
-                            os.path.join(folder, "state.pt"))
-    summaries = []
+            save_state(ms, out, step, theta, exp_avg, exp_avg_sq)
+    return [None if m.diverged else finish(m, out, time.time() - t0) for m in ms]
+
+
+def evaluate_and_log(ms, step, log):
+    """Append each live run's evaluation at `step` to its curves; a non-finite loss marks it diverged."""
     for m in ms:
         if m.diverged:
-            summaries.append(None)
+            continue
+        row = {"step": step, **evaluate(m.model, m.data)}
+        m.curves.append(row)
+        if not math.isfinite(row["train_loss"]):
+            m.diverged = f"[{m.run.id}] loss is {row['train_loss']} at step {step}: the run diverged; lower --lr"
+            log(m.diverged)
+
+
+def progress_printer(ms, log, every=20.0):
+    """progress(step): a line at most every `every` seconds (and at the last step) with the live runs'
+    train and test accuracy (a regression: loss), ms per step and the time left."""
+    R, run0, start = len(ms), ms[0].run, ms[0].start
+    label = run0.id if R == 1 else f"{R} runs: {run0.id} ... {ms[-1].run.id}"
+    kind, spec = ("loss", ".3g") if ms[0].data.loss == "regression" else ("acc", ".3f")
+    t0, last = time.time(), [time.time()]
+
+    def span(key):
+        v = [m.curves[-1][key] for m in ms if not m.diverged]
+        return format(min(v), spec) if len(set(v)) == 1 else f"{format(min(v), spec)}-{format(max(v), spec)}"
+
+    def progress(step):
+        if time.time() - last[0] <= every and step != run0.steps:
+            return
+        rate = (time.time() - t0) / (step - start)
+        log(f"[{label}] step {step}/{run0.steps}  train {kind} {span('train_' + kind)}  "
+            f"test {span('test_' + kind)}  {rate * 1e3:.2f} ms/step"
+            + (f" ({rate * 1e3 / R:.2f} per run)" if R > 1 else "")
+            + f"  eta {(run0.steps - step) * rate:.0f}s")
+        last[0] = time.time()
+    return progress
+
+
+def save_state(ms, out, step, theta, exp_avg, exp_avg_sq):
+    """Each live run's checkpoint at `step` and its resume state (state.pt: its row of the batch's
+    weights and AdamW state, its curves and masks)."""
+    N = ms[0].theta.numel()
+    for r, m in enumerate(ms):
+        if m.diverged:
             continue
         folder = run_dir(out, m.run)
-        summary = {"run": m.run.id, "config": config_of(m.run), **measure(m.curves, m.run.threshold),
-                   "seconds": round(time.time() - t0, 1)}
-        write_csv(os.path.join(folder, "curves.csv"), m.curves, list(m.curves[0]))
-        with open(os.path.join(folder, "summary.json.part"), "w") as f:
-            json.dump(summary, f, indent=1)
-        os.replace(os.path.join(folder, "summary.json.part"), os.path.join(folder, "summary.json"))
-        os.remove(os.path.join(folder, "state.pt"))
-        summaries.append(summary)
-    return summaries
+        save_checkpoint(m.model, folder, step)
+        save_atomic(dict(config=config_of(m.run), step=step, curves=m.curves,
+                         theta=theta[r, :N].cpu().clone(), exp_avg=exp_avg[r, :N].cpu().clone(),
+                         exp_avg_sq=exp_avg_sq[r, :N].cpu().clone(),
+                         masks={n: t.cpu() for n, t in m.model.masks().items()}),
+                    os.path.join(folder, "state.pt"))
+
+
+def finish(m, out, seconds):
+    """A finished run: its curves.csv and summary.json written (the summary last, atomically: it is
+    what marks the run finished), its resume state removed. Returns the summary."""
+    folder = run_dir(out, m.run)
+    summary = {"run": m.run.id, "config": config_of(m.run), **measure(m.curves, m.run.threshold),
+               "seconds": round(seconds, 1)}
+    write_csv(os.path.join(folder, "curves.csv"), m.curves, list(m.curves[0]))
+    with open(os.path.join(folder, "summary.json.part"), "w") as f:
+        json.dump(summary, f, indent=1)
+    os.replace(os.path.join(folder, "summary.json.part"), os.path.join(folder, "summary.json"))
+    os.remove(os.path.join(folder, "state.pt"))
+    return summary
