@@ -434,9 +434,9 @@ def test_mnist_end_to_end_with_fixture(tmp_path):
 # Portable numerics: the same bits on every x86-64 CPU with AVX2 (numerics.py)
 
 # The MLP base of seed 0 (p = 67, the paper's settings), its first 1,000 steps in portable numerics:
-# curves.csv as written, and a few of its rows for a readable failure. Seen to pass on AMD EPYC (AVX2
-# and AVX-512) and in CI; the same rows are in results/mlp/curves.csv (the headline's 50,000-step
-# base, whose logged steps up to 1,000 are these).
+# curves.csv as written, and a few of its rows for a readable failure. The same rows are in
+# results/mlp/curves.csv (the headline's 50,000-step base, written by an AVX2-only AMD EPYC, whose logged
+# steps up to 1,000 are these); seen to pass on a 2-core AMD EPYC with AVX-512 (2026-12-03).
 GOLDEN_SHA256 = "2d32f1f537b20773bbc99cdfc2cc36628e949cecb4ec753edcf1adbf5976d2e2"
 GOLDEN_ROWS = {100: "100,0.249866,0.998902,15.8133,0,11729.6,43.7225",
                600: "600,0.000200602,1,27.3329,0,13988.4,48.1506",
