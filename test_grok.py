@@ -2,7 +2,7 @@
 passes against the direct form, the IDX loader on a fixture it writes, every experiment end to end
 on a tiny configuration, resuming, bad input, many runs batched against the same runs alone, every
 claim of claims.py on hand-made runs where it holds and where it fails, the analyses against values
-computed by hand. Run: python -m pytest -q test_grok.py (about 4 minutes on 2 cores); -m "not slow"
+computed by hand. Run: python -m pytest -q test_grok.py (about 2.5 minutes on 2 cores); -m "not slow"
 leaves out the end-to-end runs of several seconds each (conftest.py)."""
 import csv
 import fcntl
