@@ -29,7 +29,8 @@ import sys
 from dataclasses import dataclass, field
 
 import numerics
-from claims import BARS, CLAIMS, Claim, Judged, Missing, Seed, judging
+from bars import BARS, judging
+from claims import CLAIMS, Claim, Judged, Missing, Seed
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
 from tables import number, read_csv
 
@@ -231,7 +232,7 @@ def remeasured(rows, curves, offset):
 
 
 def settings():
-    """(label, bar values, P offset) for each notch of each bar in claims.BARS, and for each bar
+    """(label, bar values, P offset) for each notch of each bar in bars.BARS, and for each bar
     changed after the data its original value (labelled 'original ...')."""
     found = []
     for name, b in BARS.items():
@@ -322,7 +323,7 @@ def block_sensitivity(verdicts):
 
 
 def block_bars():
-    """Every bar of claims.BARS: its value, its notches, and where it came from."""
+    """Every bar of bars.BARS: its value, its notches, and where it came from."""
     return md_table(["bar", "value", "notches", "from", "where it came from"],
                     [[f"`{name}`", str(b.value), " / ".join(map(str, b.notches))
                       + (f" (original: {b.original})" if b.original is not None else ""), b.origin, b.why]
@@ -490,7 +491,7 @@ def report(argv):
     ap.add_argument("--check", action="store_true", help="exit 1 when RESULTS.md or README.md is not "
                     "what results/ gives")
     ap.add_argument("--sensitivity", action="store_true", help="print every claim's verdict with each "
-                    "judging choice (claims.BARS) moved one notch down / up")
+                    "judging choice (bars.BARS) moved one notch down / up")
     args = ap.parse_args(argv)
     here = os.path.dirname(os.path.abspath(__file__))
     outs = args.out or [os.path.join(here, "results")]

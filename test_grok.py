@@ -25,6 +25,7 @@ from conftest import interrupted, make_mnist, run_cli, write_world
 from tables import read_csv
 
 import analysis
+import bars
 import claims
 import experiments
 import grok
@@ -945,7 +946,7 @@ def test_report_blocks_are_regenerated_and_checked(tmp_path):
     assert report.fill(new, verdicts, rows, curves, analysis) == new  # regenerating a fresh file changes nothing
 
 
-# Every bar of claims.BARS tested at its edge: a hand-made seed just inside it and one just outside,
+# Every bar of bars.BARS tested at its edge: a hand-made seed just inside it and one just outside,
 # so that moving any bar (or the 0.7 and 0.81 it is centred on) fails a behavioural test.
 
 def row(arm, **values):
@@ -1056,7 +1057,7 @@ EDGES = {  # bar -> case(inside) -> Judged
 
 
 def test_every_bar_has_an_edge_case():
-    assert set(EDGES) == set(claims.BARS) - {"P"}  # P is tested with report.remeasured
+    assert set(EDGES) == set(bars.BARS) - {"P"}  # P is tested with report.remeasured
 
 
 @pytest.mark.parametrize("name", list(EDGES))
@@ -1065,11 +1066,11 @@ def test_a_bar_holds_just_inside_and_fails_just_outside(name):
 
 
 def test_judging_moves_a_bar_and_puts_it_back():
-    with claims.judging(speedup=1.5):
+    with bars.judging(speedup=1.5):
         assert EDGES["speedup"](False)[0] is True
-    assert claims.bar("speedup") == claims.BARS["speedup"].value and EDGES["speedup"](False)[0] is False
+    assert bars.bar("speedup") == bars.BARS["speedup"].value and EDGES["speedup"](False)[0] is False
     with pytest.raises(KeyError):
-        with claims.judging(no_such_bar=1):
+        with bars.judging(no_such_bar=1):
             pass
 
 
@@ -1108,8 +1109,8 @@ def test_the_report_on_a_users_runs_lists_the_claims_they_judge_and_counts_the_r
 
 
 def test_every_bar_says_where_it_came_from_and_every_source_is_in_spec():
-    assert all(b.origin in ("paper", "ours") and b.why for b in claims.BARS.values())
-    assert all(("SPEC" in b.why) or b.origin == "ours" for b in claims.BARS.values())
+    assert all(b.origin in ("paper", "ours") and b.why for b in bars.BARS.values())
+    assert all(("SPEC" in b.why) or b.origin == "ours" for b in bars.BARS.values())
     assert all("v2 Fig" not in c.source for c in claims.CLAIMS)  # SPEC has no v2 figure list
     assert {c.name for c in claims.CLAIMS if c.kind == "ours"} == {"pai_grasp"}
 
