@@ -200,12 +200,12 @@ def judge_all(outs):
     """Every claim's verdict on the CSVs in `outs`, with its sensitivity (Verdict.flips, .original)."""
     rows, curves, analysis = load(outs)
     verdicts = [judge(c, rows, curves, analysis) for c in CLAIMS]
-    grid = sensitivity(rows, curves, analysis)
+    grid = sensitivity(rows, curves, analysis, {v.claim.name: v.per_seed for v in verdicts})
     for v in verdicts:
-        for label, (verdict, changed) in grid[v.claim.name].items():
-            if label.startswith("original "):
+        for (label, _, _, original), (verdict, changed) in grid[v.claim.name].items():
+            if original:
                 if changed:
-                    v.original.append((label[len("original "):], verdict))
+                    v.original.append((label, verdict))
             elif verdict != v.verdict:
                 v.flips.append((label, verdict))
     return verdicts, rows, curves, analysis
@@ -232,30 +232,29 @@ def remeasured(rows, curves, offset):
 
 
 def settings():
-    """(label, bar values, P offset) for each notch of each bar in bars.BARS, and for each bar
-    changed after the data its original value (labelled 'original ...')."""
+    """(label, bar name, value, whether it is the bar's original value) for each notch of each bar in
+    bars.BARS, and for each bar changed after the data its original value. P's values are offsets."""
     found = []
     for name, b in BARS.items():
         values = list(b.notches) + ([b.original] if b.original is not None and b.original not in b.notches else [])
         for value in values:
-            tag = "original " if value == b.original else ""
             shown = (f"{value:+g}" if name == "P" else f"{value:,}" if isinstance(value, int)
                      else f"{value:.3g}" if isinstance(value, float) else value)
-            found.append((f"{tag}{name} {shown}", {} if name == "P" else {name: value},
-                          value if name == "P" else 0))
+            found.append((f"{name} {shown}", name, value, value == b.original))
     return found
 
 
-def sensitivity(rows, curves, analysis):
-    """{claim: {setting label: (verdict, whether any seed's judgement changed)}} over settings()."""
-    default = {c.name: judge(c, rows, curves, analysis).per_seed for c in CLAIMS}
+def sensitivity(rows, curves, analysis, default):
+    """{claim: {setting (of settings()): (verdict, whether any seed's judgement differs from
+    `default`, the claims' per_seed at the bars' own values)}}; P's notches re-measure the rows."""
     grid = {c.name: {} for c in CLAIMS}
-    for label, values, offset in settings():
-        mine = remeasured(rows, curves, offset) if offset else rows
-        with judging(**values):
+    for setting in settings():
+        _, name, value, _ = setting
+        mine = remeasured(rows, curves, value) if name == "P" else rows
+        with judging(**({} if name == "P" else {name: value})):
             for c in CLAIMS:
                 v = judge(c, mine, curves, analysis)
-                grid[c.name][label] = (v.verdict, v.per_seed != default[c.name])
+                grid[c.name][setting] = (v.verdict, v.per_seed != default[c.name])
     return grid
 
 
@@ -304,11 +303,9 @@ def block_sensitivity(verdicts):
     N not reproduced, I inconclusive, - not run; '·' where the verdict stays), for the bars that
     change some verdict; the others are listed under the table."""
     by_bar = {}
-    for label, _, _ in settings():
-        name = label.replace("original ", "").split(" ")[0]
+    for label, name, _, _ in settings():
         by_bar.setdefault(name, []).append(label)
-    changes = {(v.claim.name, label): verdict for v in verdicts for label, verdict in v.flips + [
-        (f"original {label}", verdict) for label, verdict in v.original]}
+    changes = {(v.claim.name, label): verdict for v in verdicts for label, verdict in v.flips + v.original}
     moving = [name for name, labels in by_bar.items() if any((v.claim.name, l) in changes
                                                               for v in verdicts for l in labels)]
     lines = []
@@ -316,7 +313,8 @@ def block_sensitivity(verdicts):
         cells = [" / ".join(LETTER[changes[v.claim.name, l]] if (v.claim.name, l) in changes else "·"
                             for l in by_bar[name]) for name in moving]
         lines.append([f"`{v.claim.name}`", LETTER[v.verdict]] + cells)
-    header = ["claim", "verdict"] + [f"{name} ({' / '.join(l.split(' ', 1)[1] if not l.startswith('original') else 'orig. ' + l.split(' ')[-1] for l in by_bar[name])})"
+    original = {label for label, _, _, is_original in settings() if is_original}
+    header = ["claim", "verdict"] + [f"{name} ({' / '.join(('orig. ' if l in original else '') + l.split(' ', 1)[1] for l in by_bar[name])})"
                                      for name in moving]
     still = [name for name in by_bar if name not in moving]
     return md_table(header, lines) + (f"\n\nNo verdict changes when moving: {', '.join(still)}." if still else "")
