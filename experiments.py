@@ -22,7 +22,7 @@ import tasks
 import tickets
 from paper import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
 from models import MLP, DenseMLP
-from trainer import (IMAGE_TASKS, Diverged, Run, UsageError, build_model, family, load_checkpoint,
+from trainer import (IMAGE_TASKS, NETS, Diverged, Run, UsageError, build_model, family, load_checkpoint,
                      load_data, loss_fn, run_dir, train_many)
 from tables import read_csv, upsert_csv
 
@@ -136,7 +136,8 @@ def base_run(args, seed, **changes):
     run = Run(task=args.task, model=args.model, seed=seed, steps=args.steps, lr=args.lr,
               weight_decay=args.weight_decay, p=args.p, frac_train=args.frac_train,
               ordered=args.ordered, n_train=args.n_train, data_dir=args.data_dir,
-              threshold=args.threshold, ckpt_every=args.ckpt_every, numerics=args.numerics)
+              threshold=args.threshold, ckpt_every=args.ckpt_every, numerics=args.numerics,
+              net=NETS.get(args.task, ""))
     return dataclasses.replace(run, **changes)
 
 
@@ -182,12 +183,19 @@ def mask_for(out, base, run, data):
         return tickets.mask_from_scores(tickets.magnitude_scores(weights), k, run.scope)
     model = start_from(base, theta0)
     scores = {
-        "random": lambda: tickets.random_scores(theta0, run.seed),
+        "random": lambda: tickets.random_scores(theta0, stream_seed(run)),
         "snip": lambda: tickets.snip_scores(model, lambda m: loss_fn(m(data.x_train), data.y_train, data.loss)),
         "grasp": lambda: tickets.grasp_scores(model, lambda m: m(data.x_train), data.y_train),
         "synflow": lambda: tickets.synflow_scores(model, synflow_input(model), k),
     }[run.pruner]()
     return tickets.mask_from_scores(scores, k, run.scope)
+
+
+def stream_seed(run):
+    """The seed of the run's own random draw (Run.draw): never the run seed, whose numbers theta_0 holds."""
+    if not run.draw:
+        raise ValueError(f"{run.id} draws at random but names no stream (Run.draw)")
+    return tickets.stream_seed(run.seed, run.draw)
 
 
 def synflow_input(model):
@@ -205,12 +213,13 @@ def ticket_run(args, base, arm="ticket", **changes):
     return derived(base, arm, scope=args.scope, **changes)
 
 
-def ticket_job(args, base, run, note="", mask=None, **extra):
+def ticket_job(args, base, run, note="", mask=None, start=None, **extra):
     """The ticket `run` of `base` (theta_0 * m, m fixed; with run.rewind False the base's weights at
-    the mask's source step * m), to be recorded with `extra` columns."""
+    the mask's source step * m; or `start` * m), to be recorded with `extra` columns."""
     mask = mask if mask is not None else mask_for(args.out, base.run, run, base.data)
     source = (run.source_step or base.run.steps) if run.pruner == "magnitude" else 0
-    start = checkpoint(args.out, base.run, 0 if run.rewind else source)
+    if start is None:
+        start = checkpoint(args.out, base.run, 0 if run.rewind else source)
     return Job(run, start_from(run, start, mask), base.data,
                dict(pruner=run.pruner, source_step=source, note=note, **extra))
 
@@ -289,6 +298,34 @@ def exp_ops(args):
     return by_seed([b.row for b in bases] + train_jobs("ops", args, jobs))
 
 
+# arm: the stream (Run.draw) of what replaces theta_0 or m. Ours, beyond the paper.
+MASK_OR_INIT_ARMS = {"reinit": "reinit", "shuffled": "shuffle", "shuffled_rows": "shuffle_rows"}
+
+
+def exp_mask_or_init(args):
+    """Is the grokking ticket its mask, or its mask on theta_0 (Frankle & Carbin's question; ours,
+    beyond the paper)? Base and the ticket theta_0 * m (k = --prune-rate), against:
+      reinit         theta_0' * m, theta_0' a fresh draw of the network's initial law;
+      shuffled       theta_0 * m', m' = m permuted at random within each matrix (each matrix keeps
+                     its count of weights, at other places);
+      shuffled_rows  theta_0 * m', m' = m permuted within each row (each neuron keeps its in-degree).
+    Each draw comes from its own stream (tickets.stream_seed(seed, Run.draw)), independent of theta_0."""
+    bases, jobs = train_bases("mask_or_init", args), []
+    for b in bases:
+        note, ticket = grokking_note(b.row, b.run.seed), ticket_run(args, b.run)
+        mask = mask_for(args.out, b.run, ticket, b.data)
+        jobs.append(ticket_job(args, b, ticket, note, mask))
+        for arm, draw in MASK_OR_INIT_ARMS.items():
+            run = ticket_run(args, b.run, arm=arm, draw=draw)
+            if arm == "reinit":
+                start = build_model(run, seed=stream_seed(run)).weights()
+                jobs.append(ticket_job(args, b, run, note, mask, start=start))
+            else:
+                within = "row" if arm == "shuffled_rows" else "matrix"
+                jobs.append(ticket_job(args, b, run, note, tickets.shuffled_mask(mask, stream_seed(run), within)))
+    return by_seed([b.row for b in bases] + train_jobs("mask_or_init", args, jobs))
+
+
 PHASE_LAST_STEP = 30_000  # the paper's phase tickets: masks from steps 2k, 4k, ..., 30k
 
 
@@ -313,7 +350,8 @@ def exp_pai(args):
     for b in bases:
         # the transition-ticket note concerns the magnitude ticket only: PaI masks never see the base
         jobs.append(ticket_job(args, b, ticket_run(args, b.run), grokking_note(b.row, b.run.seed)))
-        jobs += [ticket_job(args, b, ticket_run(args, b.run, arm=pruner, pruner=pruner))
+        jobs += [ticket_job(args, b, ticket_run(args, b.run, arm=pruner, pruner=pruner,
+                                                draw="random" if pruner == "random" else ""))
                  for pruner in ("random", "snip", "grasp", "synflow")]
     return by_seed([b.row for b in bases] + train_jobs("pai", args, jobs))
 
@@ -368,13 +406,14 @@ def train_edge_popup(args):
         theta_mem, seed = checkpoint(args.out, mem.run, mem.run.steps), mem.run.seed
         for arm, keep, train_weights, changes, note in POPUP_ARMS:
             run = derived(mem.run, arm, steps=steps, lr=1e-2, popup_keep=keep, train_weights=train_weights,
+                          draw="popup" if keep else "",
                           **{k: v(seed) if callable(v) else v for k, v in changes.items()})
             data = mem.data if run.split_seed < 0 else load_data(run)
             if run.split_seed >= 0:
                 note = note.format(split_seed=run.split_seed, leak=leaked(mem.data, data))
             model = start_from(run, theta_mem)
             if keep:
-                g = torch.Generator().manual_seed(seed)
+                g = torch.Generator().manual_seed(stream_seed(run))
                 # edge-popup's initialisation of the scores: kaiming-uniform, U(+-1/sqrt(fan_in))
                 model.popup_scores = {n: (torch.rand(w.shape, generator=g) * 2 - 1) / math.sqrt(w.shape[1])
                                       for n, w in model.weights().items()}

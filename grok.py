@@ -37,6 +37,8 @@ Experiments (--exp), each a small function (experiments.py, inner.py) composed f
   graph           spectral gaps, Ramanujan gap, path length of the base's masks over its training,
                   and of the edge-popup arms' masks at steps 600, 1,000, 1,400, 2,000
   ops             base vs ticket for every modular operation (add, sub, mul, x2y2, x2xyy2, x3xy)
+  mask_or_init    ours: the ticket's mask on a fresh theta_0' (reinit), and shuffled within each
+                  matrix / each row, vs the ticket and base: is the ticket its mask, or its mask on theta_0?
 
 Tasks (--task): modular operations (add, the paper's; sub, mul, x2y2, x2xyy2, x3xy), mnist / fashion,
 and v3's poly (polynomial regression, a loss-based task: t_gen is the first step whose test loss is
@@ -78,7 +80,8 @@ TASK_DEFAULTS = {
 EXPERIMENTS = {"base": ex.exp_base, "ticket": ex.exp_ticket, "ticket_vs_norm": ex.exp_ticket_vs_norm,
                "prune_rate": ex.exp_prune_rate, "no_wd": ex.exp_no_wd, "phase_tickets": ex.exp_phase_tickets,
                "pai": ex.exp_pai, "edge_popup": ex.exp_edge_popup, "fourier": inner.exp_fourier,
-               "jaccard": inner.exp_jaccard, "graph": inner.exp_graph, "ops": ex.exp_ops}
+               "jaccard": inner.exp_jaccard, "graph": inner.exp_graph, "ops": ex.exp_ops,
+               "mask_or_init": ex.exp_mask_or_init}
 
 
 def print_table(rows):

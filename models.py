@@ -203,8 +203,9 @@ class DenseMLP(Masked):
     after the layers listed in `relu` (1-based). `forward` is `direct`: nothing to regroup.
       MNIST (SPEC 3):        dims 784, 200, 200, 10, ReLU after 1 and 2, kappa = 8 (the large
                              initialisation that makes MNIST grok);
-      polynomial (v3):       dims 40, 40, 48, 500, 1, ReLU after 2 only, kappa = 1: the modular MLP's
-                             shape, W_E, W_in, ReLU, W_out, W_U (inferred from the authors' code);
+      polynomial (v3):       dims 40, 40, 48, 500, 1, ReLU after 1, 2 and 3, kappa = 1: the authors'
+                             network (model.py, OnlyMLP_Polynominal, branch transfer: embed, ReLU,
+                             inproj, ReLU, outproj, ReLU, unembed);
       sparse parity (ours):  dims 41 (40 bits and a constant 1), 1000, 2, ReLU after 1, kappa = 1."""
 
     def __init__(self, dims=(784, 200, 200, 10), relu=(1, 2), kappa=8.0, seed=0):
@@ -240,8 +241,9 @@ def MnistMLP(seed=0):
 
 
 def PolyMLP(seed=0, d=40):
-    """v3's polynomial-regression network, 40 -> 40 -> 48 -> 500 -> 1, one ReLU (after 48)."""
-    return DenseMLP((d, 40, 48, 500, 1), relu=(2,), kappa=1.0, seed=seed)
+    """v3's polynomial-regression network as the authors' code has it: 40 -> 40 -> 48 -> 500 -> 1,
+    a ReLU after each of the first three layers."""
+    return DenseMLP((d, 40, 48, 500, 1), relu=(1, 2, 3), kappa=1.0, seed=seed)
 
 
 def ParityMLP(seed=0, n_bits=40, width=1000):

@@ -41,6 +41,9 @@ from tables import write_csv
 
 IMAGE_TASKS = ("mnist", "fashion")
 VECTOR_TASKS = {"poly": (tasks.poly, PolyMLP), "parity": (tasks.parity, ParityMLP)}  # v3's: data, network
+# Run.net of the tasks whose network changed after runs were made, so that no id names two networks:
+# poly's is the authors' three-ReLU network (earlier sessions' runs had one ReLU, net "")
+NETS = {"poly": "relu3"}
 
 
 def family(task):
@@ -94,7 +97,8 @@ class Run:
     """P: t_mem / t_gen are the first steps with train / test accuracy >= P (a regression: with the
     loss at most (1 - P) times its value at theta_0)"""
     arm: str = "base"
-    """base (dense, theta_0), ticket (theta_0 * m), same_l1 / same_l2 (dense, theta_0 * r_p)"""
+    """base (dense, theta_0), ticket (theta_0 * m), same_l1 / same_l2 (dense, theta_0 * r_p), and
+    the other arms of the experiments (experiments.py): PaI pruners, edge-popup, reinit, shuffled"""
     prune_rate: float = 0.0
     """k, the fraction of weights removed (tickets, and the controls matched to them)"""
     scope: str = "global"
@@ -117,6 +121,13 @@ class Run:
     rewind: bool = True
     """a ticket starts from theta_0 * m; False starts it from the parent's weights at the mask's source
     step * m (the authors' MNIST config, reinitialize = False): a labelled diagnostic, not a ticket"""
+    net: str = ""
+    """the task's network where it has changed since runs were first made (NETS): poly "relu3"; ""
+    for every other task"""
+    draw: str = ""
+    """the purpose of the run's own random draw, beyond theta_0 and the split, whose stream is
+    tickets.stream_seed(seed, draw): random (the random pruner's scores), popup (edge-popup's
+    scores), reinit (theta_0'), shuffle / shuffle_rows (a permutation of the mask); "" for none"""
     parent: str = ""
     """id of the run whose theta_0 (and weights, for a mask) this run starts from"""
     ckpt_every: int = 2000
@@ -152,13 +163,17 @@ def load_data(run):
     return tasks.modular(run.task, run.p, run.frac_train, split_seed, run.ordered)
 
 
-def build_model(run):
-    """The network at theta_0, seeded with the run's seed."""
+def build_model(run, seed=None):
+    """The network at theta_0, seeded with the run's seed (or `seed`: another draw of the same law)."""
+    seed = run.seed if seed is None else seed
+    if run.net != NETS.get(run.task, ""):
+        raise UsageError(f"{run.id}: net {run.net!r} is not the network of --task {run.task} "
+                         f"({NETS.get(run.task, '')!r}): it is no longer built")
     if run.task in IMAGE_TASKS:
-        return MnistMLP(seed=run.seed)
+        return MnistMLP(seed=seed)
     if run.task in VECTOR_TASKS:
-        return VECTOR_TASKS[run.task][1](seed=run.seed)
-    return MODELS[run.model](p=run.p, seed=run.seed)
+        return VECTOR_TASKS[run.task][1](seed=seed)
+    return MODELS[run.model](p=run.p, seed=seed)
 
 
 # ---------------------------------------------------------------------------------------------------
