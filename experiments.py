@@ -65,6 +65,8 @@ class Settings:
     """the k grid of prune_rate and no_wd"""
     scope: str = "global"
     """magnitude pruning over all matrices together (global) or per matrix (layer)"""
+    arms: tuple = ()
+    """mask_or_init's arms besides base and the ticket (empty: every one of MASK_OR_INIT_ARMS)"""
     popup_steps: int = 2000
     """the edge-popup arms' length (theta_mem is the dense run's step popup_steps / 2)"""
     popup_ckpt_every: int = 200
@@ -315,7 +317,8 @@ def exp_mask_or_init(args):
         note, ticket = grokking_note(b.row, b.run.seed), ticket_run(args, b.run)
         mask = mask_for(args.out, b.run, ticket, b.data)
         jobs.append(ticket_job(args, b, ticket, note, mask))
-        for arm, draw in MASK_OR_INIT_ARMS.items():
+        for arm in args.arms or MASK_OR_INIT_ARMS:
+            draw = MASK_OR_INIT_ARMS[arm]
             run = ticket_run(args, b.run, arm=arm, draw=draw)
             if arm == "reinit":
                 start = build_model(run, seed=stream_seed(run)).weights()

@@ -147,6 +147,8 @@ def parse_args(argv):
                     help="k, the fraction of weights REMOVED by the ticket's mask (default 0.6)")
     ap.add_argument("--prune-rates", help="the k grid of prune_rate and no_wd (default 0.1,...,0.9; "
                     "no_wd adds 0.80,...,0.89)")
+    ap.add_argument("--arms", help="mask_or_init: the arms besides base and the ticket, comma-separated "
+                    f"(default {','.join(ex.MASK_OR_INIT_ARMS)})")
     ap.add_argument("--scope", default="global", choices=("global", "layer"), help="magnitude pruning scope: global or layer")
     ap.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 1.0; 0.1 for images "
                     "and parity)")
@@ -196,7 +198,10 @@ def parse_args(argv):
         args.prune_rates = [float(k) for k in args.prune_rates.split(",")]
     except ValueError:
         raise UsageError(f"--prune-rates must be comma-separated numbers, got {args.prune_rates!r}") from None
-    checks = [(args.steps > 0 and args.popup_steps > 0, "--steps and --popup-steps must be positive"),
+    args.arms = tuple(args.arms.split(",")) if args.arms else ()
+    checks = [(set(args.arms) <= set(ex.MASK_OR_INIT_ARMS),
+               f"--arms: choose from {', '.join(ex.MASK_OR_INIT_ARMS)}"),
+              (args.steps > 0 and args.popup_steps > 0, "--steps and --popup-steps must be positive"),
               (all(0 <= k < 1 for k in [args.prune_rate] + args.prune_rates),
                "--prune-rate k (the fraction removed) must be in [0, 1)"),
               (args.p >= 2, "--p must be at least 2"),
