@@ -197,6 +197,64 @@ def test_edge_popup_mask_is_exact_and_straight_through():
                        torch.stack([tickets.edge_popup_mask(r, 0.3) for r in stacked]))
 
 
+def test_stream_seeds_are_fixed_and_differ_by_seed_and_purpose():
+    seeds = {(s, p): tickets.stream_seed(s, p) for s in range(3) for p in ("random", "popup", "reinit")}
+    assert len(set(seeds.values())) == len(seeds) and all(0 <= v < 2 ** 63 for v in seeds.values())
+    assert tickets.stream_seed(1, "random") == tickets.stream_seed(1, "random") != 1
+    # fixed for good: the committed runs' draws depend on these values
+    assert tickets.stream_seed(0, "random") == int.from_bytes(hashlib.sha256(b"0/random").digest()[:8], "little") >> 1
+
+
+def top_overlap(mask, theta0, keep=0.4):
+    """The fraction of the weights `mask` keeps that are among the top `keep` of |theta_0|, all
+    matrices together (chance: keep)."""
+    flat = lambda d: torch.cat([t.detach().flatten() for t in d.values()])
+    top = tickets.mask_from_scores({"all": flat(theta0).abs()}, 1 - keep)["all"]
+    return float((flat(mask) * top).sum() / flat(mask).sum())
+
+
+@pytest.mark.parametrize("own_stream", [True, False])
+def test_the_random_mask_is_independent_of_theta0_only_with_its_own_stream(own_stream):
+    # seeded with the run seed, torch.rand replays the uniforms torch.randn turned into theta_0:
+    # the random mask then keeps the large |theta_0| more often than chance (measured: 0.443)
+    overlaps = []
+    for seed in range(12):
+        theta0 = MLP(p=23, seed=seed).weights()
+        draw = tickets.stream_seed(seed, "random") if own_stream else seed
+        overlaps.append(top_overlap(tickets.mask_from_scores(tickets.random_scores(theta0, draw), 0.6), theta0))
+    assert (abs(statistics.mean(overlaps) - 0.4) < 0.01) == own_stream
+
+
+@pytest.mark.parametrize("within", ["matrix", "row"])
+def test_a_shuffled_mask_keeps_the_count_of_each_matrix_or_row_at_other_places(within):
+    theta0 = MLP(p=23, seed=0).weights()
+    mask = tickets.mask_from_scores(tickets.magnitude_scores(theta0), 0.6)
+    shuffled = tickets.shuffled_mask(mask, tickets.stream_seed(0, "shuffle"), within)
+    for name, m in mask.items():
+        assert set(shuffled[name].unique().tolist()) <= {0.0, 1.0}
+        assert shuffled[name].sum() == m.sum() and not torch.equal(shuffled[name], m)
+        if within == "row":
+            assert torch.equal(shuffled[name].sum(1), m.sum(1))
+    # a magnitude mask keeps large |theta_0|; a shuffle keeps them at the matrix's own density only
+    assert top_overlap(mask, theta0) == 1.0 and top_overlap(shuffled, theta0) < 0.6
+    assert all(torch.equal(a, b) for a, b in zip(
+        shuffled.values(), tickets.shuffled_mask(mask, tickets.stream_seed(0, "shuffle"), within).values()))
+    with pytest.raises(ValueError):
+        tickets.shuffled_mask(mask, 0, "column")
+
+
+def test_reinit_draws_another_theta0_of_the_same_law():
+    run = trainer.Run(seed=0, p=67)
+    theta0 = trainer.build_model(run).weights()
+    other = trainer.build_model(run, seed=tickets.stream_seed(0, "reinit")).weights()
+    for name, w in theta0.items():
+        w2, std = other[name].detach(), 1 / math.sqrt(w.shape[1])  # N(0, kappa / sqrt(fan_in)), kappa 1
+        assert w2.shape == w.shape and not torch.equal(w2, w.detach())
+        assert abs(w2.mean().item()) < 4 * std / math.sqrt(w.numel())
+        assert abs(w2.std().item() / std - 1) < 0.03
+        assert abs(torch.corrcoef(torch.stack([w.detach().flatten(), w2.flatten()]))[0, 1]) < 0.03
+
+
 # ---------------------------------------------------------------------------------------------------
 # Models and optimizer
 
@@ -334,7 +392,8 @@ ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
         "edge_popup": ["mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"],
         "fourier": ["base", "ticket"], "jaccard": ["base"],
         "graph": ["base", "mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"],
-        "ops": ["base"] * len(tasks.OPERATIONS) + ["ticket"] * len(tasks.OPERATIONS)}
+        "ops": ["base"] * len(tasks.OPERATIONS) + ["ticket"] * len(tasks.OPERATIONS),
+        "mask_or_init": ["base", "ticket", "reinit", "shuffled", "shuffled_rows"]}
 TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"],  # theta_mem must be memorizing
             "graph": ["--p", "23", "--steps", "100", "--popup-steps", "100"]}
 
@@ -381,6 +440,29 @@ def test_ticket_vs_norm_invariants(tmp_path):
         assert math.isclose(float(rows[arm][col]), float(rows["ticket"][col]), rel_tol=1e-5)
         assert all((w != 0).all() for w in ckpt(arm, 0).values())  # dense
     assert float(rows["base"]["l1_init"]) > float(rows["ticket"]["l1_init"])
+
+
+def test_mask_or_init_starts_each_arm_as_specified(tmp_path):
+    out = str(tmp_path)
+    assert run_cli(["--exp", "mask_or_init", "--out", out] + TINY) == 0
+    rows = {r["arm"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
+    assert list(rows) == ["base", "ticket", "reinit", "shuffled", "shuffled_rows"]
+    load = lambda arm, what: torch.load(os.path.join(out, rows[arm]["run"], what))
+    theta0, mask = load("base", "ckpt/step_000000.pt"), load("ticket", "mask.pt")
+    configs_draw = {"shuffled": "shuffle", "shuffled_rows": "shuffle_rows"}
+    p = json.load(open(os.path.join(out, rows["base"]["run"], "config.json")))["p"]
+    reinit = trainer.build_model(trainer.Run(p=p), seed=tickets.stream_seed(0, "reinit")).weights()
+    assert torch.equal(load("reinit", "mask.pt")["W_E"], mask["W_E"])
+    for name in theta0:  # theta_0' * m: the ticket's mask on another draw
+        assert torch.equal(load("reinit", "ckpt/step_000000.pt")[name], reinit[name].detach() * mask[name])
+    for arm, within in (("shuffled", "matrix"), ("shuffled_rows", "row")):
+        m = load(arm, "mask.pt")
+        expected = tickets.shuffled_mask(mask, tickets.stream_seed(0, configs_draw[arm]), within)
+        assert all(torch.equal(m[name], expected[name]) for name in mask)
+        for name in theta0:  # theta_0 * m'
+            assert torch.equal(load(arm, "ckpt/step_000000.pt")[name], theta0[name] * m[name])
+    configs = {arm: json.load(open(os.path.join(out, r["run"], "config.json"))) for arm, r in rows.items()}
+    assert [configs[a]["draw"] for a in rows] == ["", "", "reinit", "shuffle", "shuffle_rows"]
 
 
 def test_mask_count_in_trained_ticket(tmp_path):
@@ -722,6 +804,8 @@ def test_edge_popup_variants_are_labelled_and_the_leak_is_measured(tmp_path):
     assert run_cli(["--exp", "edge_popup", "--out", out] + TINY_EXP["edge_popup"]) == 0
     rows = {r["arm"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
     assert rows["ep"]["note"] == "" and "authors' variant" in rows["ep_sd"]["note"]
+    draw = lambda arm: json.load(open(os.path.join(out, rows[arm]["run"], "config.json")))["draw"]
+    assert draw("wd") == "" and {draw(a) for a in rows if a.startswith("ep")} == {"popup"}  # not theta_0's stream
     assert "split of seed 1" in rows["ep_sd_leak"]["note"]
     leak = int(rows["ep_sd_leak"]["note"].split("split of seed 1, where ")[1].split("%")[0])
     assert 35 <= leak <= 65  # about half of a re-seeded 50% split's test pairs were theta_mem's training pairs
@@ -1387,6 +1471,19 @@ def test_poly_data_is_the_stated_polynomial():
     torch.testing.assert_close(torch.cat([data.y_train, data.y_test]), (x @ beta) ** 2 / 2)
     assert torch.equal(tasks.poly(seed=3, d=5, n_train=4, n_test=6).y_test, data.y_test)
     assert not torch.equal(tasks.poly(seed=4, d=5, n_train=4, n_test=6).y_test, data.y_test)
+
+
+def test_the_poly_network_is_the_authors_three_relus():
+    net, x = models.PolyMLP(seed=0, d=5), torch.randn(7, 5)
+    W = [net.w(n) for n in ("W_1", "W_2", "W_3", "W_4")]
+    relu = torch.relu  # embed, ReLU, inproj, ReLU, outproj, ReLU, unembed (their model.py, branch transfer)
+    expected = relu(relu(relu(x @ W[0].T) @ W[1].T) @ W[2].T) @ W[3].T
+    torch.testing.assert_close(net(x), expected)
+    assert [w.shape for w in W] == [(40, 5), (48, 40), (500, 48), (1, 500)]
+    # earlier sessions' poly runs had one ReLU: a run without net "relu3" names that network, not built
+    with pytest.raises(trainer.UsageError, match="no longer built"):
+        trainer.build_model(trainer.Run(task="poly"))
+    assert trainer.build_model(trainer.Run(task="poly", net="relu3")).relu == (1, 2, 3)
 
 
 def test_parity_labels_are_the_parity_of_the_first_k_bits():
