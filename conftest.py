@@ -153,6 +153,14 @@ def write_world(folder, good, seeds=(0, 1)):
             analyses += [dict(exp="jaccard", run=rows[-1]["run"], step=step, metric="jaccard_all", value=distance),
                          dict(exp="jaccard", run=rows[-1]["run"], step=step, metric="d_test_acc",
                               value=0.5 if near else 0.01)]
+        # mask_or_init: the mask alone is fast and a shuffled one is not (good), or the other way round
+        for model in ("mlp", "transformer"):
+            at = dict(model=model, seed=seed, exp="mask_or_init")
+            add(arm="base", t_gen=20000, **at)
+            add(arm="ticket", k=0.6, t_gen=600, **at)
+            add(arm="reinit", k=0.6, t_gen=5000 if good else 15000, **at)
+            for arm in ("shuffled", "shuffled_rows"):
+                add(arm=arm, k=0.6, t_gen=25000 if good else 5000, **at)
         # ops: add groks and its ticket is fast (good) or slow (bad); sub's base never groks: left out
         for op, base_t_gen in (("add", 20000), ("sub", None)):
             add("ops", "base", seed, task=op, t_gen=base_t_gen)
