@@ -4,7 +4,7 @@
 
 One PNG per experiment and task/model, mirroring the paper's figures: test accuracy against step for
 every arm (log-scaled steps), with the second panel the experiment's summary (L1/L2 norms for
-ticket_vs_norm, tau_grok against k for prune_rate, final test accuracy against k for no_wd, against
+ticket_vs_norm, tau_grok against k for prune_rate, t_gen per arm for mask_or_init, final test accuracy against k for no_wd, against
 the mask's source step for phase_tickets; the edge-popup arms next to v3's Table 1; the Fourier
 entropy of base and ticket over training; the mask distance next to the test-accuracy jumps; the
 graph metrics of the base's masks), graph_popup_<task>_<model>.png (the edge-popup arms' masks as
@@ -64,7 +64,7 @@ def by_x(runs, x, y):
 
 
 SUMMARY_PANELS = ("ticket_vs_norm", "prune_rate", "no_wd", "phase_tickets", "edge_popup", "fourier", "jaccard",
-                  "graph")
+                  "graph", "mask_or_init")
 
 
 def graph_panel(ax, runs, analysis, exp):
@@ -147,6 +147,18 @@ def summary_panel(ax, exp, runs, curves, analysis):
         ax.set_xlabel("step of the base checkpoint the mask comes from")
         ax.set_ylabel("test accuracy")
         ax.legend(fontsize=6)
+    elif exp == "mask_or_init":  # t_gen of every arm and seed (not reached: at the run's length, open)
+        arms = list(dict.fromkeys(r["arm"] for r in runs))  # the colours of the left panel
+        for i, arm in enumerate(arms):
+            for r in runs:
+                if r["arm"] == arm:
+                    t = number(r["t_gen"])
+                    x = i + (int(r["seed"]) - 1) * 0.15
+                    ax.plot(x, t if t is not None else number(r["steps"]), "o", color=f"C{i}",
+                            fillstyle="full" if t is not None else "none")
+        ax.set_xticks(range(len(arms)), arms, fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("t_gen, seeds 0-2 (open: never)")
     elif exp == "graph":  # the base's k = 0.6 masks over its training
         graph_panel(ax, runs, analysis, "graph")
     elif exp == "edge_popup":
