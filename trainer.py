@@ -443,37 +443,66 @@ PAD = 16  # each run's row of the batch starts on a 64-byte boundary, as a lone 
 
 
 def stack(ms):
-    """Stack the members `ms` (equal batch_key) into one model with a leading run dimension: the
-    trainable tensors of run r become row r of one (R, N) tensor theta (each network's tensors are
-    views of its row, so evaluate() and the checkpoints read them). Returns theta, the AdamW state and
-    step(t): one full-batch training step t of every run, a batched forward pass (the network's
-    forward_batch) and backward for all and one AdamW update of the stacked rows."""
-    R, lead, loss = len(ms), ms[0], ms[0].data.loss
-    run0, device = lead.run, lead.theta.device
-    N = lead.theta.numel()
+    """Stack the members `ms` (equal batch_key) into one model with a leading run dimension. Returns
+    the stacked trainable rows theta (R, N), their AdamW state and step(t): one full-batch training
+    step t of every run, a batched forward pass (the network's forward_batch) and backward for all
+    and one AdamW update of the stacked rows. Three named steps: pack the rows, the weight decay of
+    each row, and the effective weights W * m of every run computed from the rows."""
+    lead, loss = ms[0], ms[0].data.loss
+    theta, exp_avg, exp_avg_sq = pack_rows(ms)
+    decay = decay_rows(ms, theta.shape[1])
+    effective = effective_weights(ms)
+    x = torch.stack([m.data.x_train for m in ms])
+    y = torch.stack([m.data.y_train for m in ms])
+    forward, run0 = lead.model.forward_batch, lead.run
+
+    def step(t):
+        th = theta.detach().requires_grad_()
+        grad, = torch.autograd.grad(batch_loss(forward(effective(th), x), y, loss), th)
+        adamw_step(theta, grad, exp_avg, exp_avg_sq, t, run0.lr, run0.betas, run0.eps, decay)
+
+    return theta, exp_avg, exp_avg_sq, step
+
+
+def pack_rows(ms):
+    """The trainable tensors of run r become row r of one (R, width) tensor theta, each row padded to
+    PAD floats; each network's tensors become views of its row, so evaluate() and the checkpoints
+    read them. Returns theta and the AdamW state rows, filled from the members."""
+    N, device = ms[0].theta.numel(), ms[0].theta.device
     width = -(-N // PAD) * PAD
-    theta, exp_avg, exp_avg_sq = (torch.zeros(R, width, device=device) for _ in range(3))
+    theta, exp_avg, exp_avg_sq = (torch.zeros(len(ms), width, device=device) for _ in range(3))
     for r, m in enumerate(ms):
         theta[r, :N], exp_avg[r, :N], exp_avg_sq[r, :N] = m.theta, m.exp_avg, m.exp_avg_sq
         offset = 0
         for p in m.params:
             p.data = theta[r, offset:offset + p.numel()].view_as(p)
             offset += p.numel()
+    return theta, exp_avg, exp_avg_sq
+
+
+def decay_rows(ms, width):
+    """AdamW's weight decay of every row: (R, 1) when each run decays all its tensors alike, else
+    (R, width), element by element (edge-popup's scores may decay otherwise than its weights)."""
+    device = ms[0].theta.device
     if all(not torch.is_tensor(m.decay) for m in ms):
-        decay = torch.tensor([[m.decay] for m in ms], device=device)
-    else:
-        decay = torch.ones(R, width, device=device)
-        for r, m in enumerate(ms):
-            decay[r, :N] = m.decay
+        return torch.tensor([[m.decay] for m in ms], device=device)
+    decay = torch.ones(len(ms), width, device=device)
+    for r, m in enumerate(ms):
+        decay[r, :m.theta.numel()] = m.decay
+    return decay
+
+
+def effective_weights(ms):
+    """A function from the stacked rows th (R, width) to every run's effective weights {name: (R,
+    *shape)}: W * m with the fixed masks, W * edge_popup_mask(scores) with learned ones, and the
+    weights themselves (frozen: stacked once here) when they are not trained."""
+    R, lead = len(ms), ms[0]
     names = list(lead.model.weights())
-    frozen = {} if run0.train_weights else {n: torch.stack([m.model.weights()[n].detach() for m in ms])
-                                            for n in names}
+    frozen = {} if lead.run.train_weights else {n: torch.stack([m.model.weights()[n].detach() for m in ms])
+                                                for n in names}
     masked = not all(m.model.dense for m in ms)
     masks = {n: torch.stack([m.model.masks()[n] for m in ms]) for n in names} if masked else {}
-    x = torch.stack([m.data.x_train for m in ms])
-    y = torch.stack([m.data.y_train for m in ms])
-    forward = lead.model.forward_batch
-    trained = names if run0.train_weights else []
+    trained = names if lead.run.train_weights else []
     scored = names if lead.model.popup_scores is not None else []  # edge-popup: learned masks
     keep = lead.model.popup_keep
     layout, offset = [], 0  # where each trained tensor lies in a row: (kind, name, start, shape)
@@ -483,7 +512,6 @@ def stack(ms):
         offset += shape.numel()
 
     def effective(th):
-        """Every run's effective weights W * m, (R, *shape) each, computed from the rows th."""
         views = {(kind, name): th[:, start:start + shape.numel()].view(R, *shape)
                  for kind, name, start, shape in layout}
         W = {}
@@ -496,12 +524,7 @@ def stack(ms):
             W[name] = w
         return W
 
-    def step(t):
-        th = theta.detach().requires_grad_()
-        grad, = torch.autograd.grad(batch_loss(forward(effective(th), x), y, loss), th)
-        adamw_step(theta, grad, exp_avg, exp_avg_sq, t, run0.lr, run0.betas, run0.eps, decay)
-
-    return theta, exp_avg, exp_avg_sq, step
+    return effective
 
 
 def train_batch(ms, out, log):
