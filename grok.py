@@ -43,7 +43,7 @@ Experiments (--exp), each a small function (experiments.py, inner.py) composed f
 Tasks (--task): modular operations (add, the paper's; sub, mul, x2y2, x2xyy2, x3xy), mnist / fashion,
 and v3's poly (polynomial regression, a loss-based task: t_gen is the first step whose test loss is
 at most (1 - P) times its initial value) and parity (sparse parity, 3 of 40 bits); tasks.py says how
-each is built. base, ticket, ticket_vs_norm, prune_rate, no_wd and phase_tickets run on every task,
+each is built. base, ticket, ticket_vs_norm, prune_rate, no_wd, phase_tickets and mask_or_init run on every task,
 pai on every task but poly (GraSP needs a cross-entropy).
 """
 import argparse
@@ -131,48 +131,53 @@ def parse_args(argv):
                        "weight decay 0.1, P = 0.85, MSE loss. poly: the authors' config, 10,000 steps, "
                        "lr 1e-2, weight decay 1; parity: ours, 20,000 steps, lr 1e-2, weight decay 0.1 "
                        "(TASK_DEFAULTS).")
-    ap.add_argument("--exp", default="ticket_vs_norm", choices=EXPERIMENTS, metavar="EXP",
+    what = ap.add_argument_group("what to run")
+    what.add_argument("--exp", default="ticket_vs_norm", choices=EXPERIMENTS, metavar="EXP",
                     help=f"one of {', '.join(EXPERIMENTS)} (default ticket_vs_norm)")
-    ap.add_argument("--task", default="add", choices=TASKS, metavar="TASK", help=f"one of {', '.join(TASKS)} (default add). poly: "
+    what.add_argument("--task", default="add", choices=TASKS, metavar="TASK", help=f"one of {', '.join(TASKS)} (default add). poly: "
                     "v3's polynomial regression, parity: v3's sparse parity (tasks.py, TASK_DEFAULTS)")
-    ap.add_argument("--model", default="mlp", choices=MODELS, help="mlp or transformer (images, poly, parity: mlp, "
+    what.add_argument("--model", default="mlp", choices=MODELS, help="mlp or transformer (images, poly, parity: mlp, "
                     "the task's own network)")
-    ap.add_argument("--steps", type=int, help="training steps (default 50,000; 100,000 for images; "
+    what.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    tickets = ap.add_argument_group("tickets and their controls")
+    tickets.add_argument("--prune-rate", type=float, default=0.6,
+                    help="k, the fraction of weights REMOVED by the ticket's mask (default 0.6)")
+    tickets.add_argument("--prune-rates", help="the k grid of prune_rate and no_wd (default 0.1,...,0.9; "
+                    "no_wd adds 0.80,...,0.89)")
+    tickets.add_argument("--scope", default="global", choices=("global", "layer"), help="magnitude pruning scope: global or layer")
+    tickets.add_argument("--arms", help="mask_or_init: the arms besides base and the ticket, comma-separated "
+                    f"(default {','.join(ex.MASK_OR_INIT_ARMS)})")
+    training = ap.add_argument_group("training (defaults: the paper's, per task)")
+    training.add_argument("--steps", type=int, help="training steps (default 50,000; 100,000 for images; "
                     "10,000 for poly; 20,000 for parity; "
                     "edge_popup: the arms' steps, default 2,000, theta_mem at half of it)")
-    ap.add_argument("--popup-steps", type=int, default=2000, help="the edge-popup arms' steps in "
+    training.add_argument("--popup-steps", type=int, default=2000, help="the edge-popup arms' steps in "
                     "--exp graph, and in --exp edge_popup unless --steps is given (default 2,000, v3 Table 1)")
-    ap.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
-    ap.add_argument("--prune-rate", type=float, default=0.6,
-                    help="k, the fraction of weights REMOVED by the ticket's mask (default 0.6)")
-    ap.add_argument("--prune-rates", help="the k grid of prune_rate and no_wd (default 0.1,...,0.9; "
-                    "no_wd adds 0.80,...,0.89)")
-    ap.add_argument("--arms", help="mask_or_init: the arms besides base and the ticket, comma-separated "
-                    f"(default {','.join(ex.MASK_OR_INIT_ARMS)})")
-    ap.add_argument("--scope", default="global", choices=("global", "layer"), help="magnitude pruning scope: global or layer")
-    ap.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 1.0; 0.1 for images "
+    training.add_argument("--lr", type=float, help="AdamW learning rate (default 1e-3; 1e-2 for poly and parity)")
+    training.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 1.0; 0.1 for images "
                     "and parity)")
-    ap.add_argument("--lr", type=float, help="AdamW learning rate (default 1e-3; 1e-2 for poly and parity)")
-    ap.add_argument("--p", type=int, default=67, help="modulus (default 67)")
-    ap.add_argument("--frac-train", type=float, default=0.4, help="training fraction of the pairs (0.4)")
-    ap.add_argument("--ordered", action="store_true", help="all p^2 ordered pairs, not a <= b")
-    ap.add_argument("--n-train", type=int, help="training examples of images and parity (default "
-                    "1,000) and poly (default 100)")
-    ap.add_argument("--threshold", type=float, help="P for t_mem/t_gen (0.95; 0.85 for images; poly, "
+    training.add_argument("--threshold", type=float, help="P for t_mem/t_gen (0.95; 0.85 for images; poly, "
                     "a regression: the fraction of its initial loss the loss must lose, 0.95)")
-    ap.add_argument("--data-dir", help="IDX files folder (default data/mnist, or "
-                    "/usr/share/datasets/fashion-mnist for fashion)")
-    ap.add_argument("--out", default="runs", help="results folder (default runs/)")
-    ap.add_argument("--ckpt-every", type=int, help="checkpoint interval (2,000 steps; edge_popup: 200, "
+    training.add_argument("--ckpt-every", type=int, help="checkpoint interval (2,000 steps; edge_popup: 200, "
                     "so that v3 Table 1's steps 600, 1,000, 1,400 and 2,000 are checkpoints)")
-    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto, cpu or cuda")
-    ap.add_argument("--batch", type=int, help="at most this many runs trained as one batched model "
+    data = ap.add_argument_group("data")
+    data.add_argument("--p", type=int, default=67, help="modulus (default 67)")
+    data.add_argument("--frac-train", type=float, default=0.4, help="training fraction of the pairs (0.4)")
+    data.add_argument("--ordered", action="store_true", help="all p^2 ordered pairs, not a <= b")
+    data.add_argument("--n-train", type=int, help="training examples of images and parity (default "
+                    "1,000) and poly (default 100)")
+    data.add_argument("--data-dir", help="IDX files folder (default data/mnist, or "
+                    "/usr/share/datasets/fashion-mnist for fashion)")
+    machine = ap.add_argument_group("where the results go, and the machine")
+    machine.add_argument("--out", default="runs", help="results folder (default runs/)")
+    machine.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto, cpu or cuda")
+    machine.add_argument("--batch", type=int, help="at most this many runs trained as one batched model "
                     f"(default: {CPU_BATCH} on the CPU, where larger batches fall out of cache, measured; "
                     "0 = no cap, the default on a GPU; 1 = one run at a time). A run's result does not "
                     "depend on it")
-    ap.add_argument("--threads", type=int, default=1, help="intra-op threads of this process (default 1: "
+    machine.add_argument("--threads", type=int, default=1, help="intra-op threads of this process (default 1: "
                     "the bits do not depend on it, and two commands on a 2-core machine each want one)")
-    ap.add_argument("--native-numerics", action="store_true", help="let torch and MKL pick this CPU's "
+    machine.add_argument("--native-numerics", action="store_true", help="let torch and MKL pick this CPU's "
                     "fastest kernels (AVX-512 where there is one) instead of the portable AVX2 ones: "
                     "other step counts than the README's, and run ids of their own (numerics.py)")
     args = ap.parse_args(argv)
