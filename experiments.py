@@ -66,7 +66,7 @@ class Settings:
     scope: str = "global"
     """magnitude pruning over all matrices together (global) or per matrix (layer)"""
     arms: tuple = ()
-    """mask_or_init's arms besides base and the ticket (empty: every one of MASK_OR_INIT_ARMS)"""
+    """the arms of mask_or_init or pai besides base and the ticket (empty: every one, ARMS)"""
     popup_steps: int = 2000
     """the edge-popup arms' length (theta_mem is the dense run's step popup_steps / 2)"""
     popup_ckpt_every: int = 200
@@ -344,6 +344,10 @@ def exp_phase_tickets(args):
     return by_seed([b.row for b in bases] + train_jobs("phase_tickets", args, jobs))
 
 
+PAI_ARMS = ("random", "snip", "grasp", "synflow")
+ARMS = {"mask_or_init": tuple(MASK_OR_INIT_ARMS), "pai": PAI_ARMS}  # what --arms chooses from
+
+
 def exp_pai(args):
     """Pruning at initialization (Random, SNIP, GraSP, SynFlow masks at theta_0, k = --prune-rate)
     against the grokking ticket and base."""
@@ -355,7 +359,7 @@ def exp_pai(args):
         jobs.append(ticket_job(args, b, ticket_run(args, b.run), grokking_note(b.row, b.run.seed)))
         jobs += [ticket_job(args, b, ticket_run(args, b.run, arm=pruner, pruner=pruner,
                                                 draw="random" if pruner == "random" else ""))
-                 for pruner in ("random", "snip", "grasp", "synflow")]
+                 for pruner in args.arms or PAI_ARMS]
     return by_seed([b.row for b in bases] + train_jobs("pai", args, jobs))
 
 

@@ -145,8 +145,9 @@ def parse_args(argv):
     tickets.add_argument("--prune-rates", help="the k grid of prune_rate and no_wd (default 0.1,...,0.9; "
                     "no_wd adds 0.80,...,0.89)")
     tickets.add_argument("--scope", default="global", choices=("global", "layer"), help="magnitude pruning scope: global or layer")
-    tickets.add_argument("--arms", help="mask_or_init: the arms besides base and the ticket, comma-separated "
-                    f"(default {','.join(ex.MASK_OR_INIT_ARMS)})")
+    tickets.add_argument("--arms", help="the arms to train besides base and the ticket, comma-separated "
+                         "(default all): mask_or_init " + ", ".join(ex.ARMS["mask_or_init"]) + "; pai "
+                         + ", ".join(ex.ARMS["pai"]))
     training = ap.add_argument_group("training (defaults: the paper's, per task)")
     training.add_argument("--steps", type=int, help="training steps (default 50,000; 100,000 for images; "
                     "10,000 for poly; 20,000 for parity; "
@@ -204,8 +205,9 @@ def parse_args(argv):
     except ValueError:
         raise UsageError(f"--prune-rates must be comma-separated numbers, got {args.prune_rates!r}") from None
     args.arms = tuple(args.arms.split(",")) if args.arms else ()
-    checks = [(set(args.arms) <= set(ex.MASK_OR_INIT_ARMS),
-               f"--arms: choose from {', '.join(ex.MASK_OR_INIT_ARMS)}"),
+    checks = [(not args.arms or args.exp in ex.ARMS, f"--arms chooses the arms of {' and '.join(ex.ARMS)}"),
+              (set(args.arms) <= set(ex.ARMS.get(args.exp, args.arms)),
+               f"--arms: choose from {', '.join(ex.ARMS.get(args.exp, ()))}"),
               (args.steps > 0 and args.popup_steps > 0, "--steps and --popup-steps must be positive"),
               (all(0 <= k < 1 for k in [args.prune_rate] + args.prune_rates),
                "--prune-rate k (the fraction removed) must be in [0, 1)"),

@@ -650,6 +650,7 @@ def test_the_pipeline_computes_what_reference_py_specifies(tmp_path):
     ["--exp", "nope"], ["--task", "div"], ["--model", "lstm"], ["--prune-rate", "1.0"],
     ["--prune-rate", "-0.1"], ["--steps", "0"], ["--p", "1"], ["--frac-train", "1.0"],
     ["--frac-train", "0"], ["--seeds", "a,b"], ["--task", "mnist", "--model", "transformer"],
+    ["--exp", "pai", "--arms", "reinit"], ["--exp", "ticket", "--arms", "random"],
     ["--steps", "ten"], ["--task", "mnist", "--data-dir", "/nonexistent/folder/for/tests"],
     ["--ordered", "--task", "sub"], ["--ordered", "--task", "x3xy", "--p", "11"],
     ["--exp", "fourier", "--model", "transformer"], ["--exp", "fourier", "--task", "mnist"],
