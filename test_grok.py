@@ -820,7 +820,6 @@ def test_mask_or_init_starts_each_arm_as_specified(tmp_path):
     assert list(rows) == ["base", "ticket", "reinit", "shuffled", "shuffled_rows"]
     load = lambda arm, what: torch.load(os.path.join(out, rows[arm]["run"], what))
     theta0, mask = load("base", "ckpt/step_000000.pt"), load("ticket", "mask.pt")
-    configs_draw = {"shuffled": "shuffle", "shuffled_rows": "shuffle_rows"}
     p = json.load(open(os.path.join(out, rows["base"]["run"], "config.json")))["p"]
     reinit = trainer.build_model(trainer.Run(p=p), seed=tickets.stream_seed(0, "reinit")).weights()
     assert torch.equal(load("reinit", "mask.pt")["W_E"], mask["W_E"])
@@ -828,7 +827,7 @@ def test_mask_or_init_starts_each_arm_as_specified(tmp_path):
         assert torch.equal(load("reinit", "ckpt/step_000000.pt")[name], reinit[name].detach() * mask[name])
     for arm, within in (("shuffled", "matrix"), ("shuffled_rows", "row")):
         m = load(arm, "mask.pt")
-        expected = tickets.shuffled_mask(mask, tickets.stream_seed(0, configs_draw[arm]), within)
+        expected = tickets.shuffled_mask(mask, tickets.stream_seed(0, experiments.MASK_OR_INIT_ARMS[arm]), within)
         assert all(torch.equal(m[name], expected[name]) for name in mask)
         for name in theta0:  # theta_0 * m'
             assert torch.equal(load(arm, "ckpt/step_000000.pt")[name], theta0[name] * m[name])
