@@ -89,7 +89,7 @@ def stream_seed(seed, purpose):
     numbers (torch.rand after manual_seed(s) reuses the uniforms that torch.randn turned into
     theta_0). Measured on the MLP, seeds 0-19: of the weights the random mask keeps at k = 0.6, 0.585
     lie in W_E's top 40% of |theta_0| (0.443 over all matrices); edge-popup's first mask on W_E, 0.351.
-    Chance is 0.400; with their own streams, 0.399 / 0.400 / 0.400."""
+    Chance is 0.400; with their own streams, 0.399 / 0.400 / 0.400 (python docs/random_overlap.py)."""
     digest = hashlib.sha256(f"{seed}/{purpose}".encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
 
