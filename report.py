@@ -32,7 +32,7 @@ import numerics
 from bars import BARS, judging
 from claims import CLAIMS, Claim, Judged, Missing, Seed
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
-from tables import number, read_csv
+from tables import grokking_times, number, read_csv
 
 PATHS = ("RESULTS.md", "README.md")
 
@@ -224,10 +224,7 @@ def remeasured(rows, curves, offset):
             found.append(r)
             continue
         p = round((r.get("threshold") or 0.95) + offset, 6)
-        t_mem = next((c["step"] for c in curve if c["train_acc"] is not None and c["train_acc"] >= p), None)
-        t_gen = next((c["step"] for c in curve if c["test_acc"] is not None and c["test_acc"] >= p), None)
-        found.append({**r, "threshold": p, "t_mem": t_mem, "t_gen": t_gen,
-                      "tau_grok": t_gen / t_mem if t_mem and t_gen is not None else None})
+        found.append({**r, "threshold": p, **grokking_times(curve, p)})
     return found
 
 

@@ -1,9 +1,10 @@
 """Results as CSV files, torch-free (report.py and plot.py read them without torch): the one reader,
-writer and number parser of the project.
+writer and number parser of the project, and the one definition of t_mem / t_gen on a curve.
 
-    from tables import read_csv, write_csv, upsert_csv, number
+    from tables import read_csv, write_csv, upsert_csv, number, grokking_times
     rows = read_csv("runs/summary.csv")                 # [{column: text}]
     t_gen = number(rows[0]["t_gen"])                    # float, None for '', the text otherwise
+    grokking_times(curve, 0.95)                         # {t_mem, t_gen, tau_grok} of [{step, train_acc, ...}]
 
 Numbers are written with six significant digits (fmt): what the golden-curve test compares.
 """
@@ -54,3 +55,21 @@ def upsert_csv(path, rows, columns, key=("exp", "run")):
             kept = [r for r in read_csv(path) if tuple(r[k] for k in key) not in new_keys]
         write_csv(path, kept + rows, columns)
 
+
+
+def grokking_times(curves, threshold):
+    """t_mem / t_gen: first logged step with train / test accuracy >= P (None when never reached);
+    tau_grok = t_gen / t_mem (SPEC section 4). A regression (curves without accuracies) has no
+    accuracy: there t_mem / t_gen are the first steps whose train / test loss is at most (1 - P) times
+    its value at theta_0 (ours; v3 gives no definition), i.e. the loss has fallen by the fraction P.
+    `curves`: the logged rows of one run in step order, {step, train_acc, test_acc, train_loss, test_loss}."""
+    first = curves[0]
+    regression = first["train_acc"] is None
+
+    def reached(r, split):
+        if regression:
+            return r[f"{split}_loss"] <= (1 - threshold) * first[f"{split}_loss"]
+        return r[f"{split}_acc"] >= threshold
+    t_mem = next((r["step"] for r in curves if reached(r, "train")), None)
+    t_gen = next((r["step"] for r in curves if reached(r, "test")), None)
+    return dict(t_mem=t_mem, t_gen=t_gen, tau_grok=t_gen / t_mem if t_mem and t_gen is not None else None)

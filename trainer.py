@@ -37,7 +37,7 @@ import torch.nn.functional as F
 import tasks
 import tickets
 from models import MLP, MnistMLP, ParityMLP, PolyMLP, Transformer, edge_popup_mask
-from tables import write_csv
+from tables import grokking_times, write_csv
 
 IMAGE_TASKS = ("mnist", "fashion")
 VECTOR_TASKS = {"poly": (tasks.poly, PolyMLP), "parity": (tasks.parity, ParityMLP)}  # v3's: data, network
@@ -258,21 +258,10 @@ def evaluate(model, data):
 
 
 def measure(curves, threshold):
-    """t_mem / t_gen: first logged step with train / test accuracy >= P (None when never reached);
-    tau_grok = t_gen / t_mem (SPEC section 4). A regression (curves without accuracies) has no
-    accuracy: there t_mem / t_gen are the first steps whose train / test loss is at most (1 - P) times
-    its value at theta_0 (ours; v3 gives no definition), i.e. the loss has fallen by the fraction P."""
+    """The summary of a run's curves: t_mem, t_gen, tau_grok (tables.grokking_times, the definition)
+    and the final accuracies, losses and norms."""
     first, last = curves[0], curves[-1]
-    regression = first["train_acc"] is None
-
-    def reached(r, split):
-        if regression:
-            return r[f"{split}_loss"] <= (1 - threshold) * first[f"{split}_loss"]
-        return r[f"{split}_acc"] >= threshold
-    t_mem = next((r["step"] for r in curves if reached(r, "train")), None)
-    t_gen = next((r["step"] for r in curves if reached(r, "test")), None)
-    tau = t_gen / t_mem if t_mem and t_gen is not None else None
-    return dict(t_mem=t_mem, t_gen=t_gen, tau_grok=tau,
+    return dict(**grokking_times(curves, threshold),
                 final_train_acc=last["train_acc"], final_test_acc=last["test_acc"],
                 final_train_loss=last.get("train_loss"), final_test_loss=last.get("test_loss"),
                 l1_init=first["l1"], l2_init=first["l2"], l1_final=last["l1"], l2_final=last["l2"])
