@@ -252,13 +252,20 @@ NOT_REWOUND = ("authors' variant (config_pruning_mnist.py, reinitialize = False)
                "weights * m, not rewound to theta_0; a diagnostic, not a ticket")
 
 
+def the_ticket(args, b):
+    """Base b's grokking ticket at k = --prune-rate: (its note, its mask m, its Job), for the
+    experiments that set other arms beside it on the same m."""
+    note, ticket = grokking_note(b.row, b.run.seed), ticket_run(args, b.run)
+    mask = mask_for(args.out, b.run, ticket, b.data)
+    return note, mask, ticket_job(args, b, ticket, note, mask)
+
+
 def exp_ticket_vs_norm(args):
     """Base, the ticket, and the dense theta_0 rescaled to the ticket's L1 and L2 norms."""
     bases, jobs = train_bases("ticket_vs_norm", args), []
     for b in bases:
-        note, ticket = grokking_note(b.row, b.run.seed), ticket_run(args, b.run)
-        mask = mask_for(args.out, b.run, ticket, b.data)
-        jobs.append(ticket_job(args, b, ticket, note, mask))
+        note, mask, job = the_ticket(args, b)
+        jobs.append(job)
         if b.run.task in IMAGE_TASKS:  # the authors' MNIST "ticket" is not rewound: shown beside ours
             jobs.append(ticket_job(args, b, ticket_run(args, b.run, arm="ticket_trained", rewind=False),
                                    NOT_REWOUND + (f"; {note}" if note else ""), mask))
@@ -314,9 +321,8 @@ def exp_mask_or_init(args):
     Each draw comes from its own stream (tickets.stream_seed(seed, Run.draw)), independent of theta_0."""
     bases, jobs = train_bases("mask_or_init", args), []
     for b in bases:
-        note, ticket = grokking_note(b.row, b.run.seed), ticket_run(args, b.run)
-        mask = mask_for(args.out, b.run, ticket, b.data)
-        jobs.append(ticket_job(args, b, ticket, note, mask))
+        note, mask, job = the_ticket(args, b)
+        jobs.append(job)
         for arm in args.arms or MASK_OR_INIT_ARMS:
             draw = MASK_OR_INIT_ARMS[arm]
             run = ticket_run(args, b.run, arm=arm, draw=draw)
