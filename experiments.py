@@ -335,18 +335,16 @@ def exp_mask_or_init(args):
     return by_seed([b.row for b in bases] + train_jobs("mask_or_init", args, jobs))
 
 
-PHASE_LAST_STEP = 30_000  # the paper's phase tickets: masks from steps 2k, 4k, ..., 30k
-
-
 def exp_phase_tickets(args):
-    """Tickets whose mask comes from the base's checkpoint at step s = 2k, 4k, ..., 30k (memorization,
-    transition, generalization), rewound to theta_0, against base. source_test_acc is the base's
-    test accuracy at step s."""
+    """Tickets whose mask comes from the base's checkpoint at step s = 2k, 4k, ... up to the base's
+    length (SPEC section 7; memorization, transition, generalization), rewound to theta_0, against
+    base. source_test_acc is the base's test accuracy at step s. The last mask, from the base's final
+    weights, is the grokking ticket's (the same curve, tested)."""
     bases, jobs = train_bases("phase_tickets", args), []
     for b in bases:
         test_acc = test_acc_at(args.out, b.run)
         jobs += [ticket_job(args, b, ticket_run(args, b.run, source_step=s), source_test_acc=test_acc.get(s))
-                 for s in range(b.run.ckpt_every, min(b.run.steps, PHASE_LAST_STEP) + 1, b.run.ckpt_every)]
+                 for s in range(b.run.ckpt_every, b.run.steps + 1, b.run.ckpt_every)]
     return by_seed([b.row for b in bases] + train_jobs("phase_tickets", args, jobs))
 
 

@@ -29,7 +29,7 @@ Experiments (--exp), each a small function (experiments.py, inner.py) composed f
   ticket_vs_norm  base, ticket, dense theta_0 rescaled to the ticket's L1 norm and to its L2 norm
   prune_rate      tickets at k = 0.1 ... 0.9
   no_wd           tickets trained without weight decay at k = 0.1 ... 0.9 and 0.80 ... 0.89
-  phase_tickets   tickets from base checkpoints at 2k, 4k, ..., 30k steps
+  phase_tickets   tickets from base checkpoints at 2k, 4k, ... up to the base's length
   pai             Random, SNIP, GraSP, SynFlow masks at theta_0 vs the ticket
   edge_popup      from a memorizing checkpoint: train weights / learn only the mask / both
   fourier         Fourier entropy of the hidden neurons, base vs ticket, at every checkpoint
