@@ -56,7 +56,6 @@ def upsert_csv(path, rows, columns, key=("exp", "run")):
         write_csv(path, kept + rows, columns)
 
 
-
 def grokking_times(curves, threshold):
     """t_mem / t_gen: first logged step with train / test accuracy >= P (None when never reached);
     tau_grok = t_gen / t_mem (SPEC section 4). A regression (curves without accuracies) has no

@@ -14,7 +14,7 @@ run's seed and the first `frac_train` of them are the training set.
 
 Polynomial regression (v3 Fig. 2d, after Kumar et al. 2023): x ~ N(0, I/d) in d = 40 dimensions,
 y = (x . beta)^2 / 2 with beta ~ N(0, I), 100 training and 100 test points, mean squared error: a
-loss-based task (Data.loss = "regression"), whose t_mem / t_gen are read from losses (trainer.measure).
+loss-based task (Data.loss = "regression"), whose t_mem / t_gen are read from losses (tables.grokking_times).
 
 Sparse parity (v3 Fig. 2e, after Barak et al. 2022; the paper gives no numbers, SPEC section 2):
 x uniform in {-1, +1}^40 plus a constant 1 input (a bias: see parity()), the label is the parity of
