@@ -395,6 +395,13 @@ def exp_edge_popup(args):
     return by_seed([m.row for m in mems] + rows)
 
 
+def popup_initial_scores(weights, seed):
+    """edge-popup's initialisation of the scores, one per weight: kaiming-uniform, U(+-1/sqrt(fan_in)),
+    drawn matrix after matrix (in `weights`' order) from the generator seeded with `seed`."""
+    g = torch.Generator().manual_seed(seed)
+    return {n: (torch.rand(w.shape, generator=g) * 2 - 1) / math.sqrt(w.shape[1]) for n, w in weights.items()}
+
+
 def train_edge_popup(args):
     """From a memorizing checkpoint theta_mem (dense, 50% split, lr 1e-3, step 1,000: checked to be
     memorizing), three arms at lr 1e-2 for 2,000 steps: WD (train the weights, weight decay 1), EP
@@ -424,10 +431,7 @@ def train_edge_popup(args):
                 note = note.format(split_seed=run.split_seed, leak=leaked(mem.data, data))
             model = start_from(run, theta_mem)
             if keep:
-                g = torch.Generator().manual_seed(stream_seed(run))
-                # edge-popup's initialisation of the scores: kaiming-uniform, U(+-1/sqrt(fan_in))
-                model.popup_scores = {n: (torch.rand(w.shape, generator=g) * 2 - 1) / math.sqrt(w.shape[1])
-                                      for n, w in model.weights().items()}
+                model.popup_scores = popup_initial_scores(model.weights(), stream_seed(run))
                 model.popup_keep = keep
             jobs.append(Job(run, model, data, dict(note=note)))
     rows = train_jobs("edge_popup", args, jobs)

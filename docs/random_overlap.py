@@ -5,7 +5,6 @@ at seeds 0-19, with the draw seeded by the run seed itself (as before 2026-12-03
 
     python docs/random_overlap.py        # from the repository root; about 10 s
 """
-import math
 import os
 import sys
 
@@ -15,6 +14,7 @@ import numerics  # noqa: E402
 numerics.pin()
 import torch  # noqa: E402
 
+import experiments  # noqa: E402
 import models  # noqa: E402
 import tickets  # noqa: E402
 
@@ -38,9 +38,9 @@ def main(seeds=range(20)):
             m = tickets.mask_from_scores(tickets.random_scores(theta0, draw), 0.6)
             glob.append(overlap(flat(m), flat(theta0)))
             w_e.append(overlap(m["W_E"], theta0["W_E"]))
-            g = torch.Generator().manual_seed(s if scheme == "run seed" else tickets.stream_seed(s, "popup"))
-            scores = (torch.rand(theta0["W_E"].shape, generator=g) * 2 - 1) / math.sqrt(theta0["W_E"].shape[1])
-            popup.append(overlap(models.edge_popup_mask(scores, 0.4), theta0["W_E"]))
+            scores = experiments.popup_initial_scores(
+                theta0, s if scheme == "run seed" else tickets.stream_seed(s, "popup"))
+            popup.append(overlap(models.edge_popup_mask(scores["W_E"], 0.4), theta0["W_E"]))
         mean = lambda v: sum(v) / len(v)
         results[scheme] = (mean(w_e), mean(glob), mean(popup))
         print(f"{scheme:>10}: random mask W_E {mean(w_e):.3f}, all matrices {mean(glob):.3f}; "
