@@ -169,6 +169,12 @@ def test_log_schedule_does_not_depend_on_the_runs_length():
     assert max(b - a for a, b in zip(long, long[1:])) == trainer.LOG_EVERY == 100
 
 
+def test_grokking_times_count_a_step_at_exactly_p():
+    """SPEC section 4: t_mem / t_gen are the first steps with accuracy >= P, so P itself counts."""
+    curve = [dict(step=s, train_acc=a, test_acc=t) for s, a, t in ((0, 0.0, 0.0), (10, 0.95, 0.5), (20, 1.0, 0.95))]
+    assert tables.grokking_times(curve, 0.95) == dict(t_mem=10, t_gen=20, tau_grok=2.0)
+
+
 def test_measure_reports_never_reached_as_none():
     rows = [dict(step=s, train_acc=min(1, s / 10), test_acc=0.5, l1=1.0, l2=1.0) for s in range(20)]
     m = trainer.measure(rows, 0.95)
