@@ -1,6 +1,7 @@
-"""The bars: every threshold a claim of claims.py is judged by, where it came from (the paper's words
-as SPEC quotes them, or a choice made here: when, and whether the data had been seen), and the values
-one notch either side, at which report.py judges every claim again (a verdict that changes is fragile).
+"""The bars: every threshold a claim's test (claim_tests.py) is judged by, where it came from (the
+paper's words as SPEC quotes them, or a choice made here: when, and whether the data had been seen),
+and the values one notch either side, at which report.py judges every claim again (a verdict that
+changes is fragile).
 
     from bars import BARS, bar, judging
     bar("speedup")                        # 2.0, the value claims are judged with now

@@ -13,7 +13,7 @@ import numpy as np
 import numerics
 
 numerics.pin()  # before torch is imported: the tests' golden curves are the portable (AVX2) bits
-import claims  # noqa: E402
+import claim_tests  # noqa: E402
 import grok  # noqa: E402
 import tables  # noqa: E402
 import trainer  # noqa: E402
@@ -96,7 +96,7 @@ def write_world(folder, good, seeds=(0, 1)):
             if task == "mnist":
                 add(arm="ticket_trained", k=0.6, t_gen=1000 if good else None, **at)
         add("prune_rate", "base", seed, t_gen=20000)
-        for k in claims.PRUNE_RATES:
+        for k in claim_tests.PRUNE_RATES:
             if good:
                 add("prune_rate", "ticket", seed, k=k, t_gen=None if k == 0.9 else 1000 + round(abs(k - 0.7) * 1e4))
             else:

@@ -6,8 +6,8 @@
     python report.py --check         # exit 1 when RESULTS.md or README.md is not what results/ gives (CI)
     python report.py --sensitivity   # every verdict again with each judging choice moved one notch
 
-The claims and their tests are in claims.py. Each test runs on each seed's runs on its own; over the
-seeds that ran, the verdict is:
+The claims are in claims.py, their tests in claim_tests.py. Each test runs on each seed's runs on its
+own; over the seeds that ran, the verdict is:
     reproduced      the claim holds for every seed
     partly          it holds for some seeds, not for the others (or they are inconclusive)
     not reproduced  it holds for no seed
@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 import numerics
 from bars import BARS, judging
-from claims import CLAIMS, Claim, Judged, Missing, Seed
+from claim_tests import Judged, Missing, Seed
+from claims import CLAIMS, Claim
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
 from tables import grokking_times, number, read_csv
 
@@ -130,7 +131,7 @@ def selected(select, rows):
 @dataclass
 class Verdict:
     claim: Claim
-    per_seed: dict  # seed -> claims.Judged(holds, value, margin)
+    per_seed: dict  # seed -> claim_tests.Judged(holds, value, margin)
     legacy: frozenset = frozenset()  # seeds judged on runs made under legacy (machine-specific) numerics
     flips: list = field(default_factory=list)  # (setting, verdict): where a notch changes the verdict
     original: list = field(default_factory=list)  # (bar, verdict) under a bar's value before the data

@@ -28,6 +28,7 @@ from tables import read_csv
 
 import analysis
 import bars
+import claim_tests
 import claims
 import experiments
 import grok
@@ -1259,7 +1260,7 @@ def test_path_length_and_clustering_by_hand():
 
 
 # ---------------------------------------------------------------------------------------------------
-# claims.py, bars.py, report.py: every claim judged on hand-made runs, one world where each holds and one where each fails
+# claims.py, claim_tests.py, bars.py, report.py: every claim judged on hand-made runs, one world where each holds and one where each fails
 
 
 def test_every_claim_holds_in_a_world_made_to_hold_it(tmp_path):
@@ -1278,12 +1279,12 @@ def test_every_claim_fails_in_a_world_made_to_fail_it(tmp_path):
     assert got == {c.name: "reproduced" if c.name in IMPLIED_IN_BAD_WORLD else "not reproduced"
                    for c in claims.CLAIMS}
     tickets = [dict(arm="ticket", prune_rate=k, t_gen=None, final_test_acc=0.2, run=str(k)) for k in (0.1, 0.5, 0.9)]
-    seed = claims.Seed(0, [dict(arm="base", t_gen=20000.0, run="b")] + tickets, {})
-    assert claims.some_rate_generalizes(0.1, 0.9)(seed)[:2] == (False, 0.2)
+    seed = claim_tests.Seed(0, [dict(arm="base", t_gen=20000.0, run="b")] + tickets, {})
+    assert claim_tests.some_rate_generalizes(0.1, 0.9)(seed)[:2] == (False, 0.2)
     # from a base that never generalized (a transition ticket) neither claim can be decided
-    seed = claims.Seed(0, [dict(arm="base", t_gen=None, run="b")] + tickets, {})
-    assert claims.some_rate_generalizes(0.1, 0.9)(seed)[:2] == (None, 0.2)
-    assert claims.rate_fails(0.9)(seed)[:2] == (None, 0.2)
+    seed = claim_tests.Seed(0, [dict(arm="base", t_gen=None, run="b")] + tickets, {})
+    assert claim_tests.some_rate_generalizes(0.1, 0.9)(seed)[:2] == (None, 0.2)
+    assert claim_tests.rate_fails(0.9)(seed)[:2] == (None, 0.2)
 
 
 def test_every_claim_says_what_it_tests_and_what_its_value_is():
@@ -1311,13 +1312,13 @@ def test_verdicts_over_seeds_and_missing_runs(tmp_path):
     assert report.mean_std([1234.0], ",.0f") == "1,234"
     assert report.mean_std([None, None], ",.0f") == "n.r." and report.mean_std([], ".2f", none="-") == "-"
     # a speed-up is at least 2x: a few percent is within the spread of t_gen between seeds and machines
-    assert claims.sooner(600, 17400) and claims.sooner(5000, 10000)
-    assert not claims.sooner(14520, 15360) and not claims.sooner(claims.INF, claims.INF)
-    assert claims.sooner(600, claims.INF)
+    assert claim_tests.sooner(600, 17400) and claim_tests.sooner(5000, 10000)
+    assert not claim_tests.sooner(14520, 15360) and not claim_tests.sooner(claim_tests.INF, claim_tests.INF)
+    assert claim_tests.sooner(600, claim_tests.INF)
     # a base that never generalized makes its ticket claims inconclusive, not failed
     base = dict(arm="base", t_mem=100.0, t_gen=None, run="b")
     ticket = dict(arm="ticket", t_gen=600.0, run="t")
-    assert claims.ticket_before_base()(claims.Seed(0, [base, ticket], {}))[:2] == (None, 600.0)
+    assert claim_tests.ticket_before_base()(claim_tests.Seed(0, [base, ticket], {}))[:2] == (None, 600.0)
     # a seed without the runs a claim needs is left out, and the claim is "not run"
     folder = write_world(str(tmp_path / "w"), good=True, seeds=(0,))
     rows, curves, _ = report.load([folder])
@@ -1356,26 +1357,26 @@ def test_mask_distance_claims_skip_the_interval_that_holds_memorization():
     base = dict(arm="base", exp="jaccard", run="b", t_mem=84.0)
     distance = {2000: 0.66, 4000: 0.2, 6000: 0.3, 8000: 0.1}   # the first interval: leaving theta_0
     jump = {2000: -0.01, 4000: 0.0, 6000: 0.4, 8000: 0.01}
-    seed = claims.Seed(0, [base], {}, {("jaccard", "b"): {"jaccard_all": distance, "d_test_acc": jump}})
-    assert claims.distance_peaks_with_accuracy(seed)[:2] == (True, 6000)
-    holds, r, _ = claims.distance_correlates_with_accuracy(seed)
-    assert holds and r == pytest.approx(claims.pearson([0.2, 0.3, 0.1], [0.0, 0.4, 0.01]))
+    seed = claim_tests.Seed(0, [base], {}, {("jaccard", "b"): {"jaccard_all": distance, "d_test_acc": jump}})
+    assert claim_tests.distance_peaks_with_accuracy(seed)[:2] == (True, 6000)
+    holds, r, _ = claim_tests.distance_correlates_with_accuracy(seed)
+    assert holds and r == pytest.approx(claim_tests.pearson([0.2, 0.3, 0.1], [0.0, 0.4, 0.01]))
 
 
 def test_fourier_periodic_from_is_where_the_entropy_made_90_percent_of_its_drop():
     row = dict(arm="ticket", exp="fourier", run="r")
     analysis = {("fourier", "r"): {"entropy_in": {0: 3.0, 2000: 1.2, 4000: 1.0, 50000: 1.0}}}
-    assert claims.periodic_from(claims.Seed(0, [row], {}, analysis), "ticket") == 2000
+    assert claim_tests.periodic_from(claim_tests.Seed(0, [row], {}, analysis), "ticket") == 2000
     analysis = {("fourier", "r"): {"entropy_in": {0: 3.0, 2000: 3.1, 50000: 3.0}}}
-    assert claims.periodic_from(claims.Seed(0, [row], {}, analysis), "ticket") == claims.INF
+    assert claim_tests.periodic_from(claim_tests.Seed(0, [row], {}, analysis), "ticket") == claim_tests.INF
 
 
 def test_spearman_against_a_hand_computed_value():
-    assert claims.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
-    assert claims.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert claim_tests.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert claim_tests.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
     # ranks x = 1,2,3 ; y = 1.5,1.5,3 (a tie): r = cov / (sx sy) = 1.5 / sqrt(2 * 1.5)
-    assert claims.spearman([1, 2, 3], [5, 5, 7]) == pytest.approx(1.5 / math.sqrt(2 * 1.5))
-    assert claims.spearman([1, 2, 3], [0, 0, 0]) is None  # undefined: the claim is not judged, not failed
+    assert claim_tests.spearman([1, 2, 3], [5, 5, 7]) == pytest.approx(1.5 / math.sqrt(2 * 1.5))
+    assert claim_tests.spearman([1, 2, 3], [0, 0, 0]) is None  # undefined: the claim is not judged, not failed
 
 
 def test_report_blocks_are_regenerated_and_checked(tmp_path):
@@ -1406,7 +1407,7 @@ def row(arm, **values):
 
 
 def judge_rows(test, rows, curves=None, analysis=None):
-    return claims.Judged(*test(claims.Seed(0, rows, curves or {}, analysis or {})))
+    return claim_tests.Judged(*test(claim_tests.Seed(0, rows, curves or {}, analysis or {})))
 
 
 def phase_seed(fast_at, base_t_gen=20000.0):
@@ -1450,55 +1451,55 @@ def no_wd_seed(reaching):
 
 
 EDGES = {  # bar -> case(inside) -> Judged
-    "speedup": lambda inside: judge_rows(claims.ticket_before_base(), [
+    "speedup": lambda inside: judge_rows(claim_tests.ticket_before_base(), [
         row("base", t_gen=2010.0 if inside else 1990.0), row("ticket", t_gen=1000.0)]),  # 2.01x / 1.99x
-    "mem_by": lambda inside: judge_rows(claims.base_groks, [row("base", t_mem=1000.0 if inside else 1010.0,
+    "mem_by": lambda inside: judge_rows(claim_tests.base_groks, [row("base", t_mem=1000.0 if inside else 1010.0,
                                                                 t_gen=50000.0)]),
-    "grok_delay": lambda inside: judge_rows(claims.base_groks, [row("base", t_mem=100.0,
+    "grok_delay": lambda inside: judge_rows(claim_tests.base_groks, [row("base", t_mem=100.0,
                                                                     t_gen=1000.0 if inside else 900.0)]),
-    "l2_spread": lambda inside: judge_rows(claims.norms_l2_converge_l1_not, [
+    "l2_spread": lambda inside: judge_rows(claim_tests.norms_l2_converge_l1_not, [
         row("base", l2_final=1.0, l1_final=10.0), row("ticket", l2_final=1.249 if inside else 1.251, l1_final=5.0),
         row("same_l1", l2_final=1.0, l1_final=10.0), row("same_l2", l2_final=1.0, l1_final=10.0)]),
-    "l1_gap": lambda inside: judge_rows(claims.norms_l2_converge_l1_not, [
+    "l1_gap": lambda inside: judge_rows(claim_tests.norms_l2_converge_l1_not, [
         row("base", l1_final=10.0), row("ticket", l1_final=8.99 if inside else 9.01),
         row("same_l1", l1_final=10.0), row("same_l2", l1_final=10.0)]),
-    "most": lambda inside: judge_rows(claims.most_rates_accelerate, [row("base", t_gen=20000.0)] + [
+    "most": lambda inside: judge_rows(claim_tests.most_rates_accelerate, [row("base", t_gen=20000.0)] + [
         row("ticket", prune_rate=k, t_gen=500.0 if i < (5 if inside else 4) else None)
-        for i, k in enumerate(claims.PRUNE_RATES)]),  # 5 of 9 / 4 of 9
-    "tau_tolerance": lambda inside: judge_rows(claims.tau_smallest_near_07, [row("base", t_gen=20000.0)] + [
+        for i, k in enumerate(claim_tests.PRUNE_RATES)]),  # 5 of 9 / 4 of 9
+    "tau_tolerance": lambda inside: judge_rows(claim_tests.tau_smallest_near_07, [row("base", t_gen=20000.0)] + [
         row("ticket", prune_rate=k, t_gen=1000.0, tau_grok=1.0 if k == (0.8 if inside else 0.9) else 5.0)
-        for k in claims.PRUNE_RATES]),  # the grid is 0.1 apart: 0.8 and 0.9 are the nearest either side
-    "mem_test": lambda inside: judge_rows(claims.memorizing, [row("mem", final_test_acc=0.099 if inside else 0.101)]),
-    "ep_target": lambda inside: judge_rows(claims.popup_reaches("ep"), [row("ep", run="ep")],
+        for k in claim_tests.PRUNE_RATES]),  # the grid is 0.1 apart: 0.8 and 0.9 are the nearest either side
+    "mem_test": lambda inside: judge_rows(claim_tests.memorizing, [row("mem", final_test_acc=0.099 if inside else 0.101)]),
+    "ep_target": lambda inside: judge_rows(claim_tests.popup_reaches("ep"), [row("ep", run="ep")],
                                            {"ep": [dict(step=2000, test_acc=0.901 if inside else 0.899)]}),
-    "full": lambda inside: judge_rows(claims.popup_reaches("wd", 1400, "full"), [row("wd", run="wd")],
+    "full": lambda inside: judge_rows(claim_tests.popup_reaches("wd", 1400, "full"), [row("wd", run="wd")],
                                       {"wd": [dict(step=1400, test_acc=0.951 if inside else 0.949)]}),
-    "ep_lift": lambda inside: judge_rows(claims.popup_lifts, [row("mem", final_test_acc=0.1), row("ep", run="ep")],
+    "ep_lift": lambda inside: judge_rows(claim_tests.popup_lifts, [row("mem", final_test_acc=0.1), row("ep", run="ep")],
                                          {"ep": [dict(step=2000, test_acc=0.401 if inside else 0.399)]}),
-    "leak_lift": lambda inside: judge_rows(claims.leak_lifts, [row("ep_sd", run="a"), row("ep_sd_leak", run="b")],
+    "leak_lift": lambda inside: judge_rows(claim_tests.leak_lifts, [row("ep_sd", run="a"), row("ep_sd_leak", run="b")],
                                            {"a": [dict(step=2000, test_acc=0.5)],
                                             "b": [dict(step=2000, test_acc=0.551 if inside else 0.549)]}),
-    "track_rho": lambda inside: judge_rows(claims.tracks_source(), [row("base", t_gen=20000.0)] + [
+    "track_rho": lambda inside: judge_rows(claim_tests.tracks_source(), [row("base", t_gen=20000.0)] + [
         row("ticket", source_step=1000.0 * (i + 1), source_test_acc=float(i), final_test_acc=float(a))
         for i, a in enumerate(permuted([(0, 8), (10, 11), (12, 13)] + ([] if inside else [(14, 15)])))]),
     # rho 0.9008 / 0.8992
-    "phase_shift": lambda inside: judge_rows(claims.early_masks_no_speedup, phase_seed(
+    "phase_shift": lambda inside: judge_rows(claim_tests.early_masks_no_speedup, phase_seed(
         (10000.0 if inside else 8000.0, 0.5), base_t_gen=10000.0)),  # a fast mask at t_gen / one checkpoint before
-    "chance": lambda inside: judge_rows(claims.phase_no_speedup("memorization"), phase_seed(
+    "chance": lambda inside: judge_rows(claim_tests.phase_no_speedup("memorization"), phase_seed(
         (6000.0, 0.101 if inside else 0.099))),
-    "late": lambda inside: judge_rows(claims.phase_no_speedup("transition"), phase_seed(
+    "late": lambda inside: judge_rows(claim_tests.phase_no_speedup("transition"), phase_seed(
         (6000.0, 0.851 if inside else 0.849))),  # a fast mask in the late transition / in the transition
-    "periodic_drop": lambda inside: claims.Judged(claims.periodic_from(claims.Seed(0, [row("ticket", run="t", exp="fourier")], {}, {
+    "periodic_drop": lambda inside: claim_tests.Judged(claim_tests.periodic_from(claim_tests.Seed(0, [row("ticket", run="t", exp="fourier")], {}, {
         ("fourier", "t"): {"entropy_in": {0: 1.0, 1000: 0.101 if inside else 0.099, 2000: 0.0}}}), "ticket") == 2000, 0),
-    "jaccard_from": lambda inside: judge_rows(claims.distance_peaks_with_accuracy, *jaccard(
+    "jaccard_from": lambda inside: judge_rows(claim_tests.distance_peaks_with_accuracy, *jaccard(
         [0.9, 0.1, 0.1, 0.5, 0.1], [0.0, 0.0, 0.0, 0.5, 0.0], t_mem=100.0 if inside else 0.0)),
     # the largest distance is across memorization (the first interval); the rise, at 8,000, is the later peak
-    "jaccard_within": lambda inside: judge_rows(claims.distance_peaks_with_accuracy, *jaccard(
+    "jaccard_within": lambda inside: judge_rows(claim_tests.distance_peaks_with_accuracy, *jaccard(
         [0.1, 0.1, 0.1, 0.5, 0.1], [0.0] * (2 if inside else 1) + [0.5] + [0.0] * (2 if inside else 3),
         t_mem=0.0)),  # the distance peaks at 8,000; the rise at 6,000 (one interval) / 4,000 (two)
-    "jaccard_r": lambda inside: judge_rows(claims.distance_correlates_with_accuracy, *jaccard(
+    "jaccard_r": lambda inside: judge_rows(claim_tests.distance_correlates_with_accuracy, *jaccard(
         *correlated(0.501 if inside else 0.499), t_mem=0.0)),
-    "critical_width": lambda inside: judge_rows(claims.some_rate_generalizes(None, None, around=0.81),
+    "critical_width": lambda inside: judge_rows(claim_tests.some_rate_generalizes(None, None, around=0.81),
                                                 no_wd_seed(0.8 if inside else 0.79)),
 }
 
