@@ -87,8 +87,8 @@ def load(outs):
                         if len(printed) <= len(seen):
                             continue
                     logged[run] = (where, printed)
-                    curves[run] = [{k: number(r[k]) for k in ("step", "train_acc", "test_acc")}
-                                   for _, r in sorted(steps.items())]
+                    curves[run] = [{k: number(r.get(k)) for k in ("step", "train_acc", "test_acc", "train_loss",
+                                                                 "test_loss")} for _, r in sorted(steps.items())]
             if os.path.exists(os.path.join(folder, "analysis.csv")):
                 for r in read_csv(os.path.join(folder, "analysis.csv")):
                     metrics = analysis.setdefault((r["exp"], r["run"]), {})
@@ -217,11 +217,12 @@ def judge_all(outs):
 
 def remeasured(rows, curves, offset):
     """The summary rows with t_mem, t_gen and tau_grok measured again on their curves at P + offset
-    (and that P as their threshold). Rows without curves or accuracies (a regression) are kept."""
+    (and that P as their threshold; on a regression P is the fraction by which the loss has fallen,
+    tables.grokking_times). Rows without curves are kept."""
     found = []
     for r in rows:
         curve = curves.get(r["run"])
-        if not curve or curve[0]["train_acc"] is None:
+        if not curve:
             found.append(r)
             continue
         p = round((r.get("threshold") or 0.95) + offset, 6)

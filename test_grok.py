@@ -1531,6 +1531,16 @@ def test_remeasured_finds_t_gen_again_at_another_p():
     assert [(r["t_mem"], r["t_gen"]) for r in report.remeasured(rows, curves, +0.04)] == [(20, 40)]
 
 
+def test_remeasured_moves_p_on_a_regression_too():
+    # a regression's P is the fraction by which the loss has fallen (tables.grokking_times): its notches count
+    rows = [row("base", run="b", threshold=0.95, t_mem=20.0, t_gen=None)]
+    curves = {"b": [dict(step=s, train_acc=None, test_acc=None, train_loss=a, test_loss=t) for s, a, t in
+                    ((0, 100.0, 100.0), (10, 8.0, 50.0), (20, 4.0, 9.0), (30, 0.5, 6.0))]}
+    assert [(r["t_mem"], r["t_gen"]) for r in report.remeasured(rows, curves, 0)] == [(20, None)]
+    assert [(r["t_mem"], r["t_gen"]) for r in report.remeasured(rows, curves, -0.05)] == [(10, 20)]
+    assert [(r["t_mem"], r["t_gen"]) for r in report.remeasured(rows, curves, +0.04)] == [(30, None)]
+
+
 def test_a_fragile_verdict_says_what_it_flips_to(tmp_path):
     folder = str(tmp_path)
     summary = [dict(exp="ticket_vs_norm", task="add", model="mlp", arm=a, seed=0, steps=50000, t_mem=50,
