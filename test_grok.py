@@ -1,6 +1,6 @@
 """Tests, one section per module in the order the imports run (tasks, models, tickets, trainer,
-numerics, experiments and grok, analysis, claims / bars / report; CUDA last): the data, the fast forward
-passes against the direct form, AdamW against torch.optim.AdamW, the pruners against
+numerics, experiments and grok, analysis, claims / claim_tests / bars / report; CUDA last): the data,
+the fast forward passes against the direct form, AdamW against torch.optim.AdamW, the pruners against
 torch.nn.utils.prune, many runs batched against the same runs alone, the golden curve of the portable
 numerics, every experiment end to end on a tiny configuration, resuming, bad input, the analyses
 against values computed by hand, every claim of claims.py on hand-made runs where it holds and where
