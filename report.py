@@ -52,6 +52,9 @@ def comparison(row):
     return tuple(row.get(k) for k in ("exp", "task", "model", "seed", "steps"))
 
 
+LOGGED = ("train_loss", "test_loss", "train_acc", "test_acc")  # a curve's values at each logged step
+
+
 def load(outs):
     """The summary rows (deduplicated by exp and run), the curves by run id and the analyses by (exp,
     run) and metric, from summary.csv, curves.csv and analysis.csv in each folder of `outs` and in its
@@ -76,8 +79,7 @@ def load(outs):
                     mine.setdefault((r.get("exp", ""), r["run"]), {})[int(r["step"])] = r
                 for (exp, run), steps in mine.items():
                     where = f"{path} (exp {exp})"
-                    printed = {s: tuple(r.get(k) for k in ("train_loss", "test_loss", "train_acc", "test_acc"))
-                               for s, r in steps.items()}
+                    printed = {s: tuple(r.get(k) for k in LOGGED) for s, r in steps.items()}
                     if run in logged:
                         first, seen = logged[run]
                         differ = sorted(s for s in set(seen) & set(printed) if seen[s] != printed[s])
@@ -87,8 +89,8 @@ def load(outs):
                         if len(printed) <= len(seen):
                             continue
                     logged[run] = (where, printed)
-                    curves[run] = [{k: number(r.get(k)) for k in ("step", "train_acc", "test_acc", "train_loss",
-                                                                 "test_loss")} for _, r in sorted(steps.items())]
+                    curves[run] = [{"step": s, **{k: number(r.get(k)) for k in LOGGED}}
+                                   for s, r in sorted(steps.items())]
             if os.path.exists(os.path.join(folder, "analysis.csv")):
                 for r in read_csv(os.path.join(folder, "analysis.csv")):
                     metrics = analysis.setdefault((r["exp"], r["run"]), {})
