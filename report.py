@@ -33,7 +33,7 @@ from bars import BARS, judging
 from claim_tests import Judged, Missing, Seed
 from claims import CLAIMS, Claim
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
-from tables import grokking_times, number, read_csv
+from tables import LOGGED, grokking_times, number, read_csv
 
 PATHS = ("RESULTS.md", "README.md")
 
@@ -50,9 +50,6 @@ class Mixed(Exception):
 def comparison(row):
     """The runs judged against each other: one experiment, task, model, seed and length."""
     return tuple(row.get(k) for k in ("exp", "task", "model", "seed", "steps"))
-
-
-LOGGED = ("train_loss", "test_loss", "train_acc", "test_acc")  # a curve's values at each logged step
 
 
 def load(outs):

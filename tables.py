@@ -12,6 +12,8 @@ import csv
 import fcntl
 import os
 
+LOGGED = ("train_loss", "test_loss", "train_acc", "test_acc")  # a curve's values at each logged step
+
 
 def fmt(value):
     if value is None:

@@ -736,6 +736,45 @@ def test_committed_results_hold_one_curve_per_run_id_and_every_row_its_numerics(
     assert rows and all(r.get("numerics") for r in rows)
 
 
+def test_merge_replaces_a_rerun_that_has_the_same_bits_and_leaves_the_rest(tmp_path, capsys):
+    import merge
+    results, runs = str(tmp_path / "results"), str(tmp_path / "runs")
+    portable = lambda arm: numerics.REFERENCE
+    write_one_run(results, numerics_of=portable)
+    other = dict(exp="other", task="add", model="mlp", arm="base", seed=0, steps=50000, run="o",
+                 numerics=numerics.REFERENCE)
+    tables.upsert_csv(os.path.join(results, "summary.csv"), [other], list(other))
+    write_one_run(runs, numerics_of=portable)  # the same two runs, logged at one more step
+    extra = [dict(exp="ticket", run=f"r1-{arm}", step=20, train_loss="0.1", test_loss="1", train_acc="1",
+                  test_acc="1") for arm in ("base", "ticket")]
+    tables.upsert_csv(os.path.join(runs, "curves.csv"), extra, list(extra[0]), key=("exp", "run", "step"))
+    assert merge.main([runs, results, "--exp", "ticket", "--seeds", "0"]) is None
+    assert "r1-base: the same as in ticket on all 2 steps both logged" in capsys.readouterr().out
+    summary = read_csv(os.path.join(results, "summary.csv"))
+    assert sorted(r["run"] for r in summary) == ["o", "r1-base", "r1-ticket"]
+    curves = read_csv(os.path.join(results, "curves.csv"))
+    assert sorted(int(r["step"]) for r in curves if r["run"] == "r1-base") == [0, 10, 20]
+
+
+def test_merge_refuses_a_changed_curve_and_rows_not_in_portable_numerics(tmp_path, capsys):
+    import merge
+    results, runs = str(tmp_path / "results"), str(tmp_path / "runs")
+    write_one_run(results, loss="0.5", numerics_of=lambda arm: numerics.REFERENCE)
+    before = open(os.path.join(results, "curves.csv")).read()
+    write_one_run(runs, loss="0.25", numerics_of=lambda arm: numerics.REFERENCE)
+    with pytest.raises(SystemExit) as exit_:
+        merge.main([runs, results, "--exp", "ticket", "--seeds", "0"])
+    assert exit_.value.code == 2 and "r1-base: differs from its committed curve in ticket from step 10" \
+        in capsys.readouterr().out
+    assert open(os.path.join(results, "curves.csv")).read() == before
+    assert merge.main([runs, results, "--exp", "ticket", "--seeds", "0", "--replace-changed"]) is None
+    assert {r["train_loss"] for r in read_csv(os.path.join(results, "curves.csv")) if r["step"] == "10"} == {"0.25"}
+    write_one_run(runs, numerics_of=lambda arm: "cpu AVX512 MKL_CBWR=native torch 2.13.0+cpu on X")
+    with pytest.raises(SystemExit) as exit_:
+        merge.main([runs, results, "--exp", "ticket", "--seeds", "0", "--replace-changed"])
+    assert exit_.value.code == 2 and "not made in portable numerics" in capsys.readouterr().err
+
+
 def test_the_pipeline_computes_what_reference_py_specifies(tmp_path):
     """reference.py (plain torch, torch.optim.AdamW, no batching) and grok.py --exp ticket_vs_norm
     (trainer.py's batched runs and its own AdamW) give the same curves in every printed digit for all
