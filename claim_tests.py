@@ -30,6 +30,11 @@ class Missing(Exception):
     """A run a claim needs is not there (not run yet): the seed is left out of the verdict."""
 
 
+class Ambiguous(Exception):
+    """Several runs fit where a test needs one (tickets at two pruning rates in one folder, say): the
+    claim is judged on neither, never on whichever row was read last."""
+
+
 class Seed:
     """One seed's summary rows (numbers parsed, '' as None) of one claim, and their curves."""
 
@@ -40,11 +45,16 @@ class Seed:
         return [r for r in self.rows if r["arm"] == arm and all(r[k] == v for k, v in match.items())]
 
     def arm(self, arm, **match):
-        """The one row of `arm` (and `match`, e.g. prune_rate=0.9); Missing when it is not there."""
+        """The one row of `arm` (and `match`, e.g. prune_rate=0.9); Missing when it is not there,
+        Ambiguous when there are several."""
         found = self.all(arm, **match)
         if not found:
             raise Missing(f"seed {self.seed}: no {arm} {match}")
-        return found[-1]
+        if len(found) > 1:
+            raise Ambiguous(f"seed {self.seed} has {len(found)} {arm} runs {match or ''} where the claim needs "
+                            f"one ({', '.join(r['run'] for r in found)}): runs of other settings (a pruning "
+                            "rate, say) belong in another --out folder")
+        return found[0]
 
     def curve(self, row):
         if row["run"] not in self._curves:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numerics
 from bars import BARS, judging
-from claim_tests import Judged, Missing, Seed
+from claim_tests import Ambiguous, Judged, Missing, Seed
 from claims import CLAIMS, Claim
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
 from tables import LOGGED, grokking_times, number, read_csv
@@ -42,9 +42,9 @@ PATHS = ("RESULTS.md", "README.md")
 # Reading the CSVs and judging
 
 class Mixed(Exception):
-    """Results that cannot be judged together: one run id with two different curves, or the runs of
-    one comparison made under different numerics (numerics.py). Never resolved by whichever file
-    happens to be read last."""
+    """Results that cannot be judged together: one run id with two different curves, the runs of one
+    comparison made under different numerics (numerics.py), or two runs where a claim needs one
+    (claim_tests.Ambiguous). Never resolved by whichever file happens to be read last."""
 
 
 def comparison(row):
@@ -191,6 +191,8 @@ def judge(claim, rows, curves, analysis=None):
             per_seed[seed] = Judged(*claim.test(Seed(seed, ours, curves, analysis)))
         except Missing:
             continue
+        except Ambiguous as e:
+            raise Mixed(f"claim {claim.name}: {e}") from None
         if any(r.get("numerics") and not numerics.portable(r["numerics"]) for r in ours):
             legacy.add(seed)
     return Verdict(claim, per_seed, frozenset(legacy))

@@ -731,6 +731,23 @@ def test_report_refuses_one_comparison_made_under_two_numerics(tmp_path, capsys)
     assert "mixes numerics" in capsys.readouterr().err
 
 
+def test_report_refuses_two_tickets_where_a_claim_needs_one(tmp_path, capsys):
+    """Tickets at two pruning rates in one folder: the claims of ticket_vs_norm (k = 0.6) are judged on
+    neither, not on whichever row was read last."""
+    rows = [dict(exp="ticket_vs_norm", task="add", model="mlp", arm=arm, seed=0, steps=50000, prune_rate=k,
+                 t_mem=100, t_gen=t_gen, run=f"r-{arm}-{k}", numerics=numerics.REFERENCE)
+            for arm, k, t_gen in (("base", 0, 20000), ("ticket", 0.6, 1000), ("ticket", 0.8, 30000))]
+    tables.write_csv(str(tmp_path / "summary.csv"), rows, list(rows[0]))
+    curves = [dict(exp="ticket_vs_norm", run=r["run"], step=0, train_loss=1, test_loss=1, train_acc=0,
+                   test_acc=0) for r in rows]
+    tables.write_csv(str(tmp_path / "curves.csv"), curves, list(curves[0]))
+    assert report.main(["--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "claim add_mlp_ticket_early: seed 0 has 2 ticket runs" in err and "r-ticket-0.8" in err
+    tables.write_csv(str(tmp_path / "summary.csv"), rows[:2], list(rows[0]))
+    assert report.main(["--out", str(tmp_path)]) == 0
+
+
 def test_committed_results_hold_one_curve_per_run_id_and_every_row_its_numerics():
     rows, _, _ = report.load([os.path.join(HERE, "results")])  # raises Mixed otherwise
     assert rows and all(r.get("numerics") for r in rows)
