@@ -12,7 +12,8 @@ logged, in every printed digit of the four logged values (tables.LOGGED): a reru
 must give the same bits, so a difference means the old curve was made under other numerics (or a code
 change moved the trajectory) and merge refuses, naming the first differing step, unless
 --replace-changed says that replacing it is the point of the rerun. The same flag is needed to drop a
-committed run that the runs folder does not have again. Torch-free.
+committed run that the runs folder does not have again. The analyses of a run (analysis.csv) are
+compared the same way, value by value. Torch-free.
 """
 import argparse
 import os
@@ -89,6 +90,17 @@ def plan(src, dst, exp, seeds, where=None):
             else:
                 problems.append(f"{run}: differs from its committed curve in {exp_} from step {step} "
                                 f"({common} steps both logged)")
+
+    # analyses (analysis.csv) of the same run's checkpoints must agree too, on what both computed
+    old_values, new_values = {}, {}
+    for folder, values in ((dst, old_values), (src, new_values)):
+        for r in rows(folder, "analysis.csv"):
+            if (r["exp"], r["run"]) in new_keys:
+                values[(r["exp"], r["run"], r["metric"], int(r["step"]))] = r["value"]
+    differ = sorted(k for k in set(old_values) & set(new_values) if old_values[k] != new_values[k])
+    for exp_, run in sorted({k[:2] for k in differ}):
+        first = next(k for k in differ if k[:2] == (exp_, run))
+        problems.append(f"{run}: its {exp_} analysis differs from the committed one ({first[2]} at step {first[3]})")
 
     changes = {}
     for name in FILES:

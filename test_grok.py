@@ -792,6 +792,19 @@ def test_merge_refuses_a_changed_curve_and_rows_not_in_portable_numerics(tmp_pat
     assert exit_.value.code == 2 and "not made in portable numerics" in capsys.readouterr().err
 
 
+def test_merge_refuses_an_analysis_that_changed(tmp_path, capsys):
+    import merge
+    for folder, value in (("results", "0.5"), ("runs", "0.25")):
+        write_one_run(str(tmp_path / folder), numerics_of=lambda arm: numerics.REFERENCE)
+        rows = [dict(exp="ticket", run="r1-base", metric="entropy", step=s, value=value if s else "1")
+                for s in (0, 10)]
+        tables.write_csv(str(tmp_path / folder / "analysis.csv"), rows, list(rows[0]))
+    with pytest.raises(SystemExit):
+        merge.main([str(tmp_path / "runs"), str(tmp_path / "results"), "--exp", "ticket", "--seeds", "0"])
+    assert "r1-base: its ticket analysis differs from the committed one (entropy at step 10)" \
+        in capsys.readouterr().out
+
+
 def test_the_pipeline_computes_what_reference_py_specifies(tmp_path):
     """reference.py (plain torch, torch.optim.AdamW, no batching) and grok.py --exp ticket_vs_norm
     (trainer.py's batched runs and its own AdamW) give the same curves in every printed digit for all
