@@ -123,7 +123,7 @@ if __name__ == "__main__":
     ap.add_argument("--steps", type=int, default=200, help="timed steps per repeat (ours; with --runs, "
                     "divided by R)")
     ap.add_argument("--runs", help="comma-separated numbers of runs R in a batch: time per run-step")
-    ap.add_argument("--data-dir", default="../shared/data/mnist-5k", help="MNIST IDX files (for mnist)")
+    ap.add_argument("--data-dir", default="data/mnist-5k", help="MNIST IDX files (for mnist)")
     ap.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1, as grok.py)")
     ap.add_argument("--native-numerics", action="store_true", help="this CPU's own kernels, not the "
                     "portable AVX2 ones (numerics.py)")

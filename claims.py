@@ -50,7 +50,7 @@ TASKS_TVN = "python grok.py --exp ticket_vs_norm --task {} --seeds 0,1,2 --out r
 TASKS_TICKET = "python grok.py --exp ticket --task {} --seeds 0,1,2 --out runs/tasks"
 TF_TVN = "python grok.py --exp ticket_vs_norm --model transformer --seeds 0,1,2 --out runs/transformer"
 MNIST_TVN = ("python grok.py --exp ticket_vs_norm --task mnist --seeds 0,1,2 "
-             "--data-dir ../shared/data/mnist-5k --out runs/mnist")
+             "--data-dir data/mnist-5k --out runs/mnist")
 # the paper's MNIST length: shorter runs (an earlier session's 20,000 steps, where the base had barely
 # passed P = 85%, so its mask was close to a transition ticket) are shown, not judged
 MNIST_STEPS = 100_000

@@ -58,6 +58,8 @@ class Settings:
     ordered: bool = False
     n_train: int = 1000
     data_dir: str = ""
+    data: str = ""
+    """image tasks: tasks.idx_digest of data_dir's files (what the data is: part of each run's identity)"""
     ckpt_every: int = 2000
     prune_rate: float = 0.6
     """k, the fraction removed, of the ticket (and of the controls matched to it)"""
@@ -75,7 +77,7 @@ class Settings:
     device: str = "cpu"
     batch: int = 9
     """at most this many runs in one batched model (0: no cap)"""
-    numerics: str = numerics.REFERENCE
+    numerics: str = numerics.key("cpu")
     """what decides the runs' bits in this process (numerics.key)"""
 
 
@@ -137,7 +139,7 @@ def base_run(args, seed, **changes):
     """The dense base run of the command line's settings, with `changes`."""
     run = Run(task=args.task, model=args.model, seed=seed, steps=args.steps, lr=args.lr,
               weight_decay=args.weight_decay, p=args.p, frac_train=args.frac_train,
-              ordered=args.ordered, n_train=args.n_train, data_dir=args.data_dir,
+              ordered=args.ordered, n_train=args.n_train, data_dir=args.data_dir, data=args.data,
               threshold=args.threshold, ckpt_every=args.ckpt_every, numerics=args.numerics,
               net=NETS.get(args.task, ""))
     return dataclasses.replace(run, **changes)

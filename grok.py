@@ -3,7 +3,7 @@ trainer is trainer.py).
 
     python grok.py --exp ticket_vs_norm                 # MLP on a+b mod 67, seed 0: base, ticket, same-L1, same-L2
     python grok.py --exp ticket --model transformer --seeds 0,1,2
-    python grok.py --exp ticket_vs_norm --task mnist --data-dir ../shared/data/mnist-5k
+    python grok.py --exp ticket_vs_norm --task mnist --data-dir data/mnist-5k   # the 5,000-digit subset shipped here
     python grok.py --exp ticket_vs_norm --task parity --seeds 0,1,2
     python grok.py --help
 
@@ -138,7 +138,7 @@ def parse_args(argv):
                     "v3's polynomial regression, parity: v3's sparse parity (tasks.py, TASK_DEFAULTS)")
     what.add_argument("--model", default="mlp", choices=MODELS, help="mlp or transformer (images, poly, parity: mlp, "
                     "the task's own network)")
-    what.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    what.add_argument("--seeds", default="0", help="comma-separated seeds or ranges: 0,1,2 or 3-9 (default 0)")
     tickets = ap.add_argument_group("tickets and their controls")
     tickets.add_argument("--prune-rate", type=float, default=0.6,
                     help="k, the fraction of weights REMOVED by the ticket's mask (default 0.6)")
@@ -167,8 +167,9 @@ def parse_args(argv):
     data.add_argument("--ordered", action="store_true", help="all p^2 ordered pairs, not a <= b")
     data.add_argument("--n-train", type=int, help="training examples of images and parity (default "
                     "1,000) and poly (default 100)")
-    data.add_argument("--data-dir", help="IDX files folder (default data/mnist, or "
-                    "/usr/share/datasets/fashion-mnist for fashion)")
+    data.add_argument("--data-dir", help="IDX files folder (default data/mnist, the full "
+                    "MNIST, downloaded; data/mnist-5k is the 5,000-digit subset shipped with the repository, "
+                    "on which results/mnist was made; /usr/share/datasets/fashion-mnist for fashion)")
     machine = ap.add_argument_group("where the results go, and the machine")
     machine.add_argument("--out", default="runs", help="results folder (default runs/)")
     machine.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto, cpu or cuda")
@@ -196,10 +197,7 @@ def parse_args(argv):
     for name, value in TASK_DEFAULTS[family(args.task)].items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    try:
-        args.seeds = [int(s) for s in args.seeds.split(",")]
-    except ValueError:
-        raise UsageError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from None
+    args.seeds = parse_seeds(args.seeds)
     try:
         args.prune_rates = [float(k) for k in args.prune_rates.split(",")]
     except ValueError:
@@ -233,8 +231,10 @@ def parse_args(argv):
                          "(call grok.py as a command, or unset ATEN_CPU_CAPABILITY / MKL_CBWR)")
     if args.batch is None:
         args.batch = CPU_BATCH if args.device == "cpu" else 0
-    if image:
+    args.data = ""
+    if image:  # downloaded first if missing: a run's identity holds what its data is (trainer.Run.data)
         args.data_dir = os.path.abspath(args.data_dir or tasks.DEFAULT_DIRS[args.task])
+        args.data = tasks.idx_digest(args.data_dir, args.task)
     if args.exp == "no_wd" and rates_given is None:  # the paper's grid and, around its critical k, 0.80 ... 0.89
         args.prune_rates = sorted(set(args.prune_rates) | {round(0.80 + i / 100, 2) for i in range(10)})
     # --exp edge_popup: --steps / --ckpt-every, when given, are its arms' (--exp graph trains them at
@@ -245,6 +245,21 @@ def parse_args(argv):
                        seeds=tuple(args.seeds), prune_rates=tuple(args.prune_rates), data_dir=args.data_dir or "",
                        popup_steps=(popup and steps_given) or args.popup_steps,
                        popup_ckpt_every=(popup and ckpt_every_given) or ex.POPUP_CKPT_EVERY)
+
+
+def parse_seeds(text):
+    """'0,1,2' or '3-9' or '0,5-7': the seeds, in order, each once."""
+    seeds = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            for s in range(int(first), int(last or first) + 1):
+                seeds += [s] if s not in seeds else []
+    except ValueError:
+        seeds = []
+    if not seeds:
+        raise UsageError(f"--seeds must be comma-separated seeds or ranges (0,1,2 or 3-9), got {text!r}")
+    return seeds
 
 
 def main(argv=None):

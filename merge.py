@@ -5,8 +5,8 @@ are replaced by the same runs' rows from a runs folder, after checking them. How
     python merge.py runs/mnist results/mnist --exp ticket_vs_norm --seeds 2 --dry-run   # check only
     python report.py --write && python plot.py --out results/mnist                      # then
 
-The rules (issue 15, "portable numerics"): every committed row comes from portable numerics
-(numerics.portable), and a run trained again replaces its old rows, never sits beside them. Before
+The rules: every committed row comes from portable numerics (numerics.portable), all the rows of one
+results folder from the same portable numerics (AMD's and Intel's are other bits), and a run trained again replaces its old rows, never sits beside them. Before
 replacing, each new curve is compared with the committed curve of the same run id on the steps both
 logged, in every printed digit of the four logged values (tables.LOGGED): a rerun of a portable run
 must give the same bits, so a difference means the old curve was made under other numerics (or a code
@@ -64,6 +64,12 @@ def plan(src, dst, exp, seeds, where=None):
     foreign = [r["run"] for r in new_summary if not numerics.portable(r.get("numerics") or "")]
     if foreign:
         raise Refused(f"not made in portable numerics, so not for results/: {', '.join(foreign)}")
+    # AMD's and Intel's portable numerics are different bits: one results folder holds one of them
+    committed = {r.get("numerics") for r in rows(dst, "summary.csv") if r.get("numerics")}
+    other = sorted({r["numerics"] for r in new_summary} - committed) if committed else []
+    if other:
+        raise Refused(f"made with numerics '{other[0]}', but {dst} holds runs made with "
+                      f"'{sorted(committed)[0]}': other bits, so not merged into one folder")
     old_summary = [r for r in rows(dst, "summary.csv") if selects(r, exp, seeds, where)]
     new_keys = {(r["exp"], r["run"]) for r in new_summary}
     old_keys = {(r["exp"], r["run"]) for r in old_summary}

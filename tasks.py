@@ -3,7 +3,7 @@ parity, as full-batch tensors.
 
     from tasks import modular, mnist, poly, parity
     data = modular("add", p=67, frac_train=0.4, seed=0)   # 911 train / 1,367 test pairs
-    data = mnist("../shared/data/mnist-5k", seed=0)       # 1,000 train images, the official test split
+    data = mnist("data/mnist-5k", seed=0)                 # 1,000 of its 3,000 train images, its 2,000 test
     data = poly(seed=0)                                   # 100 train / 100 test points, y = (x.beta)^2 / 2
     data = parity(seed=0)                                 # 1,000 train / 10,000 test strings of 40 bits
 
@@ -53,10 +53,12 @@ class Data:
     n_tokens: int = 0  # vocabulary size p for token inputs, 0 for vectors
     loss: str = "cross_entropy"
     """cross_entropy on classes; mse on one-hot classes (MNIST, SPEC 4); regression: mse on y"""
+    digest: str = ""
+    """idx_digest of the files read (image tasks); "" for data generated from a seed"""
 
     def to(self, device):
         return Data(*(t.to(device) for t in (self.x_train, self.y_train, self.x_test, self.y_test)),
-                    self.n_classes, self.n_tokens, self.loss)
+                    self.n_classes, self.n_tokens, self.loss, self.digest)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -145,9 +147,19 @@ def find_idx(folder, name):
 
 
 def download(dataset, folder):
-    """Fetch the four official .gz files into `folder`, verifying each MD5 before keeping it."""
+    """Fetch the four official .gz files into `folder`, verifying each MD5 before keeping it. A
+    failed download leaves no folder behind that it created (an empty one would look like data)."""
     url, md5s = SOURCES[dataset]
-    os.makedirs(folder, exist_ok=True)
+    created = not os.path.exists(folder)
+    try:
+        _fetch(url, md5s, dataset, folder)
+    except BaseException:
+        if created and os.path.isdir(folder) and not os.listdir(folder):
+            os.rmdir(folder)
+        raise
+
+
+def _fetch(url, md5s, dataset, folder):
     for name, md5 in zip(IDX_FILES, md5s):
         if find_idx(folder, name):
             continue
@@ -162,17 +174,36 @@ def download(dataset, folder):
                 f"{folder} or pass --data-dir") from None
         if hashlib.md5(blob).hexdigest() != md5:
             raise DataError(f"downloaded {name}.gz has the wrong MD5 checksum; not kept")
+        os.makedirs(folder, exist_ok=True)
         with open(target + ".part", "wb") as f:
             f.write(blob)
         os.replace(target + ".part", target)
 
 
-def mnist(folder=None, seed=0, n_train=1000, dataset="mnist"):
-    """`n_train` images drawn with `seed` from the train split; the whole test split for evaluation."""
+def idx_arrays(folder, dataset="mnist"):
+    """The four IDX arrays of `folder` (train images, train labels, test images, test labels),
+    downloaded first if missing."""
     folder = folder or DEFAULT_DIRS[dataset]
     if not all(find_idx(folder, n) for n in IDX_FILES):
         download(dataset, folder)
-    images_tr, labels_tr, images_te, labels_te = (read_idx(find_idx(folder, n)) for n in IDX_FILES)
+    return [read_idx(find_idx(folder, n)) for n in IDX_FILES]
+
+
+def idx_digest(folder, dataset="mnist", arrays=None):
+    """What the data of an image run is: the first 16 hex digits of the sha256 of the four IDX arrays
+    (each as its shape, then its bytes), whatever the folder and whether gzipped or not. Part of a
+    run's identity (trainer.Run.data)."""
+    h = hashlib.sha256()
+    for array in arrays if arrays is not None else idx_arrays(folder, dataset):
+        h.update(repr(array.shape).encode())
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()[:16]
+
+
+def mnist(folder=None, seed=0, n_train=1000, dataset="mnist"):
+    """`n_train` images drawn with `seed` from the train split; the whole test split for evaluation."""
+    folder = folder or DEFAULT_DIRS[dataset]
+    images_tr, labels_tr, images_te, labels_te = arrays = idx_arrays(folder, dataset)
     for images, labels, split in ((images_tr, labels_tr, "train"), (images_te, labels_te, "test")):
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DataError(f"{folder}: {split} images {images.shape} and labels {labels.shape} "
@@ -190,7 +221,8 @@ def mnist(folder=None, seed=0, n_train=1000, dataset="mnist"):
 
     x_train, y_train = as_tensors(images_tr, labels_tr)
     x_test, y_test = as_tensors(images_te, labels_te)
-    return Data(x_train[pick], y_train[pick], x_test, y_test, n_classes=10, loss="mse")
+    return Data(x_train[pick], y_train[pick], x_test, y_test, n_classes=10, loss="mse",
+                digest=idx_digest(folder, arrays=arrays))
 
 
 # ---------------------------------------------------------------------------------------------------

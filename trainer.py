@@ -92,7 +92,11 @@ class Run:
     n_train: int = 1000
     """training examples (image, poly and parity tasks)"""
     data_dir: str = ""
-    """folder of the IDX files (image tasks)"""
+    """folder of the IDX files (image tasks): where the data is, recorded but not part of the run's
+    identity (two folders holding the same files give one id; other files in one folder, two)"""
+    data: str = ""
+    """what the data is: for image tasks tasks.idx_digest of the files the run reads (filled in from
+    data_dir when left empty); "" for the tasks whose data is generated from the seed"""
     threshold: float = 0.95
     """P: t_mem / t_gen are the first steps with train / test accuracy >= P (a regression: with the
     loss at most (1 - P) times its value at theta_0)"""
@@ -131,9 +135,14 @@ class Run:
     parent: str = ""
     """id of the run whose theta_0 (and weights, for a mask) this run starts from"""
     ckpt_every: int = 2000
-    numerics: str = numerics.REFERENCE
-    """what decides the run's bits (numerics.key: device, CPU kernels, MKL_CBWR, torch version): two
-    trajectories never share an id. The reference (portable CPU) numerics leave the id as it was"""
+    numerics: str = numerics.key("cpu")
+    """what decides the run's bits (numerics.key: device, CPU kernels, MKL_CBWR, vendor where it
+    matters, torch version; by default this process's): two trajectories never share an id. The
+    reference numerics (numerics.REFERENCE, AMD's portable ones) leave the id as it was"""
+
+    def __post_init__(self):
+        if self.task in IMAGE_TASKS and not self.data and self.data_dir:
+            object.__setattr__(self, "data", tasks.idx_digest(self.data_dir))
 
     @property
     def id(self):
@@ -147,16 +156,26 @@ def config_of(run):
     return json.loads(json.dumps(dataclasses.asdict(run)))
 
 
+# Recorded in config.json but not part of a run's identity: where the data lies is not what it is
+# (Run.data is).
+NOT_IDENTITY = ("data_dir",)
+
+
 def settings(config):
-    """The settings of a run's config that differ from the defaults: its identity. A new option
-    with a default leaves the identity of every earlier run alone."""
-    defaults = config_of(Run())
-    return {k: v for k, v in config.items() if k in defaults and v != defaults[k]}
+    """The settings of a run's config that differ from the defaults (and the reference numerics): its
+    identity. A new option with a default leaves the identity of every earlier run alone."""
+    defaults = config_of(Run(numerics=numerics.REFERENCE))
+    return {k: v for k, v in config.items()
+            if k in defaults and v != defaults[k] and k not in NOT_IDENTITY}
 
 
 def load_data(run):
     if run.task in IMAGE_TASKS:
-        return tasks.mnist(run.data_dir or None, run.seed, run.n_train, dataset=run.task)
+        data = tasks.mnist(run.data_dir or None, run.seed, run.n_train, dataset=run.task)
+        if run.data and data.digest != run.data:
+            raise UsageError(f"run {run.id} was defined on data {run.data}, but the files in "
+                             f"{run.data_dir or tasks.DEFAULT_DIRS[run.task]} are {data.digest}")
+        return data
     if run.task in VECTOR_TASKS:
         return VECTOR_TASKS[run.task][0](run.seed, n_train=run.n_train)
     split_seed = run.seed if run.split_seed < 0 else run.split_seed
