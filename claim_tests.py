@@ -2,12 +2,13 @@
 holds on that seed. claims.py holds the table that pairs each claim with its test.
 
     from claim_tests import Seed, base_groks
-    holds, value, margin = base_groks(Seed(seed, summary_rows_of_that_seed, curves, analysis))
+    holds, value, margin, effect = base_groks(Seed(seed, summary_rows_of_that_seed, curves, analysis))
 
-A test returns Judged(holds, value, margin): `holds` is True, False, or None when the seed cannot decide
+A test returns Judged(holds, value, margin, effect): `holds` is True, False, or None when the seed cannot decide
 (for instance the base never reached t_gen, so its mask is a transition ticket, not a grokking ticket);
 `value` is the number shown as "ours" (each test's docstring ends with what it is); `margin` is how far
-the seed is from the bar, in the claim's own unit. A test raises Missing when a run it needs is not
+the seed is from the bar, in the claim's own unit; `effect`, for a test that compares steps, the ratio
+of the two t_gen (or None). A test raises Missing when a run it needs is not
 there (not run yet): that seed is left out of the verdict.
 
 Every threshold a test uses is a bar in BARS (bars.py), with where it came from (the paper's words, or
@@ -18,6 +19,7 @@ import statistics
 from typing import NamedTuple
 
 from bars import BARS, bar
+from intervals import ratio
 from paper import POPUP_STEPS
 
 INF = math.inf
@@ -110,10 +112,23 @@ def spearman(xs, ys):
 
 class Judged(NamedTuple):
     """What a test says of one seed: holds (True, False, None = cannot decide), the value shown as
-    "ours", and the margin: how far that seed is from the bar, in the claim's own unit."""
+    "ours", the margin: how far that seed is from the bar, in the claim's own unit, and, for a claim
+    that compares steps, its effect: (ratio, censored), the ratio of the later t_gen to the sooner one
+    the claim is about, censored when a side never reached P and so counts at the run's length
+    (intervals.ratio; report.py gives its median over seeds with an interval)."""
     holds: object
     value: object
     margin: str = ""
+    effect: object = None
+
+
+def effect(slow, fast):
+    """The effect of a claim that compares two t_gen: intervals.ratio of the rows' t_gen (None: not
+    reached, counted at the run's length)."""
+    lengths = [r["steps"] for r in (slow, fast) if r.get("steps") is not None]
+    if not lengths and (slow["t_gen"] is None or fast["t_gen"] is None):
+        return None  # a bound needs the run's length
+    return ratio(slow["t_gen"], fast["t_gen"], max(lengths, default=None))
 
 
 def times(a, b, other="base"):
@@ -132,12 +147,13 @@ def base_groks(s):
     """Train accuracy reaches P by step mem_by (1,000) and test accuracy at least grok_delay (10) times
     later; value: the base's t_gen."""
     base = s.arm("base")
+    delay = None if base["t_mem"] is None or (base["t_gen"] is None and base.get("steps") is None) \
+        else ratio(base["t_gen"], base["t_mem"], base.get("steps"))
     if base["t_mem"] is None or base["t_gen"] is None:
-        return Judged(False, base["t_gen"], "t_mem n.r." if base["t_mem"] is None else "t_gen n.r.")
-    delay = base["t_gen"] / base["t_mem"]
-    holds = base["t_mem"] <= bar("mem_by") and delay >= bar("grok_delay")
+        return Judged(False, base["t_gen"], "t_mem n.r." if base["t_mem"] is None else "t_gen n.r.", delay)
+    holds = base["t_mem"] <= bar("mem_by") and delay[0] >= bar("grok_delay")
     return Judged(holds, base["t_gen"], f"t_mem {base['t_mem']:,.0f} (<= {bar('mem_by'):,}), "
-                  f"t_gen/t_mem {delay:.0f} (>= {bar('grok_delay')})")
+                  f"t_gen/t_mem {delay[0]:.0f} (>= {bar('grok_delay')})", delay)
 
 
 def sooner(a, b):
@@ -155,10 +171,11 @@ def ticket_before_base(arm="ticket"):
         ticket, base = s.arm(arm), s.arm("base")
         margin = f"{times(t_gen(ticket), t_gen(base))} (>= {bar('speedup'):g}x)"
         if not grokked(s):
-            return Judged(None, ticket["t_gen"], "base n.r.")
-        return Judged(sooner(t_gen(ticket), t_gen(base)), ticket["t_gen"], margin)
+            return Judged(None, ticket["t_gen"], "base n.r.", effect(base, ticket))
+        return Judged(sooner(t_gen(ticket), t_gen(base)), ticket["t_gen"], margin, effect(base, ticket))
     test.__doc__ = (f"t_gen({arm}) sooner than t_gen(base) (speedup); inconclusive when the base never "
                     f"generalized; value: t_gen of {arm}.")
+    test.__name__ = "ticket_before_base"
     return test
 
 
@@ -166,11 +183,12 @@ def no_speedup(arm):
     def test(s):
         row, base = s.arm(arm), s.arm("base")
         if not grokked(s):
-            return Judged(None, row["t_gen"], "base n.r.")
+            return Judged(None, row["t_gen"], "base n.r.", effect(base, row))
         return Judged(not sooner(t_gen(row), t_gen(base)), row["t_gen"],
-                      f"{times(t_gen(row), t_gen(base))} (< {bar('speedup'):g}x)")
+                      f"{times(t_gen(row), t_gen(base))} (< {bar('speedup'):g}x)", effect(base, row))
     test.__doc__ = (f"t_gen({arm}) is no speed-up over t_gen(base) (speedup); inconclusive when the base "
                     f"never generalized; value: t_gen of {arm}.")
+    test.__name__ = "no_speedup"
     return test
 
 
@@ -180,10 +198,11 @@ def ticket_before_norm_controls(s):
     ticket, l1, l2 = s.arm("ticket"), s.arm("same_l1"), s.arm("same_l2")
     first = min(t_gen(l1), t_gen(l2))
     value = None if first == INF else first
+    control = min((l1, l2), key=t_gen)
     if not grokked(s):
-        return Judged(None, value, "base n.r.")
+        return Judged(None, value, "base n.r.", effect(control, ticket))
     return Judged(sooner(t_gen(ticket), first), value,
-                  f"{times(t_gen(ticket), first, 'controls')} (>= {bar('speedup'):g}x)")
+                  f"{times(t_gen(ticket), first, 'controls')} (>= {bar('speedup'):g}x)", effect(control, ticket))
 
 
 def norms_l2_converge_l1_not(s):
@@ -250,20 +269,22 @@ def pai_no_speedup(s):
     base, pai = s.arm("base"), [s.arm(a) for a in PAI]
     soonest = min(t_gen(r) for r in pai)
     value = None if soonest == INF else soonest
+    first = effect(base, min(pai, key=t_gen))
     if not grokked(s):
-        return Judged(None, value, "base n.r.")
+        return Judged(None, value, "base n.r.", first)
     return Judged(not sooner(soonest, t_gen(base)), value,
-                  f"soonest {times(soonest, t_gen(base))} (< {bar('speedup'):g}x)")
+                  f"soonest {times(soonest, t_gen(base))} (< {bar('speedup'):g}x)", first)
 
 
 def ticket_before_pai(s):
     """The grokking ticket is a speed-up over every PaI mask (speedup); value: its t_gen."""
     ticket, pai = s.arm("ticket"), [s.arm(a) for a in PAI]
+    first = effect(min(pai, key=t_gen), ticket)
     if not grokked(s):
-        return Judged(None, ticket["t_gen"], "base n.r.")
+        return Judged(None, ticket["t_gen"], "base n.r.", first)
     soonest = min(t_gen(r) for r in pai)
     return Judged(sooner(t_gen(ticket), soonest), ticket["t_gen"],
-                  f"{times(t_gen(ticket), soonest, 'PaI')} (>= {bar('speedup'):g}x)")
+                  f"{times(t_gen(ticket), soonest, 'PaI')} (>= {bar('speedup'):g}x)", first)
 
 
 def some_pai_worse_than_random(s):

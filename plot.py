@@ -1,6 +1,6 @@
 """Figures of every comparison, from the CSVs alone (summary.csv and curves.csv under --out).
 
-    python plot.py --out runs            # writes runs/figures/<exp>_<task>_<model>.png
+    python plot.py --out runs/mlp        # writes runs/mlp/<exp>_<task>_<model>.png, as in results/mlp
 
 One PNG per experiment and task/model, mirroring the paper's figures: test accuracy against step for
 every arm (log-scaled steps), with the second panel the experiment's summary (L1/L2 norms for
@@ -10,7 +10,11 @@ entropy of base and ticket over training; the mask distance next to the test-acc
 graph metrics of the base's masks), graph_popup_<task>_<model>.png (the edge-popup arms' masks as
 graphs next to v3 Table 1's), the test loss instead of accuracy for a regression; and,
 where the pai runs' folders are there, weights_pai_seed<s>.png: the masks and neurons of the ticket and
-of each PaI mask (v3 App. I). Needs matplotlib (optional: pip install matplotlib).
+of each PaI mask (v3 App. I); and for ticket_vs_norm, mask_or_init and pai,
+seeds_<exp>_<task>_<model>.png: t_gen of every arm on every seed (a run that never reached P drawn at
+the top, marked) and the fraction of seeds that have reached P by each step, one Kaplan-Meier curve per
+arm (intervals.kaplan_meier: a run that never reached P is censored at its length). Needs matplotlib
+(optional: pip install matplotlib).
 """
 import argparse
 import os
@@ -18,6 +22,7 @@ import statistics
 import sys
 from collections import defaultdict
 
+from intervals import kaplan_meier
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS  # v3 Table 1
 from tables import number, read_csv
 
@@ -204,6 +209,40 @@ def weights_figure(out, runs, plt):
     return fig
 
 
+SEED_FIGURES = ("ticket_vs_norm", "mask_or_init", "pai")
+
+
+def seeds_figure(runs, plt):
+    """Left: t_gen of each arm on each seed (log scale, one dot a seed; a run that never reached P at
+    the top, as an x). Right: the fraction of seeds whose run has reached P by each step, per arm: a
+    Kaplan-Meier curve, the runs that never reached it censored at their length."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    arms = list(dict.fromkeys(r["arm"] for r in runs if r["arm"] != "ticket_trained"))
+    top = max(number(r["steps"]) for r in runs) * 1.6
+    for i, arm in enumerate(arms):
+        mine = sorted((r for r in runs if r["arm"] == arm), key=lambda r: int(r["seed"]))
+        times = [number(r["t_gen"]) for r in mine]
+        reached = [(i + 0.15 * (j / max(len(mine) - 1, 1) - 0.5), t) for j, t in enumerate(times) if t is not None]
+        never = [i + 0.15 * (j / max(len(mine) - 1, 1) - 0.5) for j, t in enumerate(times) if t is None]
+        left.scatter([x for x, _ in reached], [t for _, t in reached], color=f"C{i}", s=18)
+        left.scatter(never, [top] * len(never), color=f"C{i}", marker="x", s=28)
+        steps, fraction = kaplan_meier(times, [number(r["steps"]) for r in mine])
+        right.step(steps + [max(number(r["steps"]) for r in mine)], fraction + fraction[-1:], where="post",
+                   color=f"C{i}", label=f"{arm} ({sum(t is not None for t in times)}/{len(times)})")
+    left.axhline(top / 1.25, color="grey", lw=0.5, ls=":")
+    left.set_title("one dot a seed; x: never reached P in the run (censored)", fontsize=8)
+    left.set_yscale("log")
+    left.set_ylim(top=top * 1.3)
+    left.set_xticks(range(len(arms)), arms, fontsize=8)
+    left.set_ylabel("t_gen (step of P test accuracy)")
+    right.set_xscale("symlog", linthresh=100)
+    right.set_xlabel("step")
+    right.set_ylabel("fraction of seeds that reached P")
+    right.set_ylim(0, 1.02)
+    right.legend(fontsize=7)
+    return fig
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="runs", help="the folder with summary.csv and curves.csv")
@@ -238,13 +277,12 @@ def main():
             del figures[key]
             for steps in lengths:
                 figures[key + (f"{steps / 1000:g}k",)] = [r for r in runs if float(r["steps"]) == steps]
-    os.makedirs(os.path.join(args.out, "figures"), exist_ok=True)
     pai = [r for r in summary if r["exp"] == "pai" and r["model"] == "mlp" and r["arm"] != "base"
            and os.path.exists(os.path.join(args.out, r["run"], "mask.pt"))]
     if pai:  # the masks and the neurons of the ticket and of the PaI masks, the lowest seed
         seed = max(sorted({r["seed"] for r in pai}), key=lambda s: sum(r["seed"] == s for r in pai))
         fig = weights_figure(args.out, [r for r in pai if r["seed"] == seed], plt)
-        path = os.path.join(args.out, "figures", f"weights_pai_seed{seed}.png")
+        path = os.path.join(args.out, f"weights_pai_seed{seed}.png")
         fig.savefig(path, dpi=110)
         plt.close(fig)
         print(path)
@@ -259,17 +297,26 @@ def main():
         fig.suptitle(f"{exp}: {task}, {model}, " + "".join(f"{n} steps, " for n in length)
                      + f"seeds {','.join(seeds)}")
         fig.tight_layout()
-        path = os.path.join(args.out, "figures", "_".join([exp, task, model] + length) + ".png")
+        path = os.path.join(args.out, "_".join([exp, task, model] + length) + ".png")
         fig.savefig(path, dpi=110)
         plt.close(fig)
         print(path)
+        if exp in SEED_FIGURES and len(seeds) > 1:
+            fig = seeds_figure(runs, plt)
+            fig.suptitle(f"{exp}: {task}, {model}, " + "".join(f"{n} steps, " for n in length)
+                         + f"t_gen over {len(seeds)} seeds")
+            fig.tight_layout()
+            path = os.path.join(args.out, "_".join(["seeds", exp, task, model] + length) + ".png")
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+            print(path)
     popup = [r for r in summary if r["exp"] == "edge_popup" and analysis.get(("graph", r["run"]))]
     if popup:  # v3 Table 1 (bottom): the edge-popup arms' masks as graphs
         fig, ax = plt.subplots(1, 1, figsize=(7, 4))
         graph_panel(ax, popup, analysis, "graph")
         fig.suptitle("graph metrics of the edge-popup arms' masks (seed 0)")
         fig.tight_layout()
-        path = os.path.join(args.out, "figures", f"graph_popup_{popup[0]['task']}_{popup[0]['model']}.png")
+        path = os.path.join(args.out, f"graph_popup_{popup[0]['task']}_{popup[0]['model']}.png")
         fig.savefig(path, dpi=110)
         plt.close(fig)
         print(path)

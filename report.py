@@ -32,6 +32,7 @@ import numerics
 from bars import BARS, judging
 from claim_tests import Ambiguous, Judged, Missing, Seed
 from claims import CLAIMS, Claim
+from intervals import clopper_pearson, median_interval
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
 from tables import LOGGED, grokking_times, number, read_csv
 
@@ -175,6 +176,37 @@ class Verdict:
         doc = " ".join((self.claim.test.__doc__ or "").split())
         return doc.split("value: ", 1)[1].rstrip(".") if "value: " in doc else "-"
 
+    def rate(self):
+        """'k/n [lo, hi]': the seeds on which the claim holds, of the seeds run (a seed that cannot
+        decide counts as not holding), with the 95% Clopper-Pearson interval of that rate."""
+        held = [j[0] is True for j in self.per_seed.values()]
+        if not held:
+            return "-"
+        lo, hi = clopper_pearson(sum(held), len(held))
+        return f"{sum(held)}/{len(held)} [{lo:.2f}, {hi:.2f}]"
+
+    def effect(self):
+        """'median [lo, hi]' of the claim's per-seed effects (claim_tests.Judged.effect: the ratio of
+        the later t_gen to the sooner one), with the 95% bootstrap interval of the median over seeds
+        (intervals.median_interval); each censored seed enters at its bound and is counted, '-' for a
+        claim that does not compare steps."""
+        effects = [j.effect for j in self.per_seed.values() if j.effect is not None]
+        if not effects:
+            return "-"
+        median, lo, hi = median_interval([min(r, 1e9) for r, _ in effects])
+        censored = sum(bool(c) for _, c in effects)
+        return (f"{ratio_text(median)} [{ratio_text(lo)}, {ratio_text(hi)}]"
+                + (f", {censored} of {len(effects)} censored" if censored else ""))
+
+    def effects(self):
+        """Each seed's effect, 'seed: ratio', marked ≥ / ≤ / ? where a side never reached P."""
+        out = []
+        for s, j in self.per_seed.items():
+            if j.effect is not None:
+                r, censored = j.effect
+                out.append(f"{s}: {censored}{ratio_text(r)}")
+        return "; ".join(out) or "-"
+
     def holds_for(self):
         """seed:yes/no/? each, with a † where the seed's runs were made under legacy numerics."""
         mark = {True: "yes", False: "no", None: "?"}
@@ -274,6 +306,10 @@ def mean_std(values, spec, none="n.r."):
     return text + (f" ({missing} n.r.)" if missing else "")
 
 
+def ratio_text(r):
+    return "∞" if r >= 1e9 else f"{r:.1f}x" if r < 100 else f"{r:,.0f}x"
+
+
 def md_table(header, lines):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(out + ["| " + " | ".join(str(c) for c in line) + " |" for line in lines])
@@ -296,6 +332,24 @@ def block_verdicts(verdicts, option=""):
 
 
 LETTER = {"reproduced": "R", "partly": "P", "not reproduced": "N", "inconclusive": "I", "not run": "-"}
+
+
+def block_central(verdicts):
+    """The claims of the ten-seed comparisons (claims.CENTRAL): verdict, what it means, the seeds
+    holding with their interval, the median effect with its interval."""
+    return md_table(["claim", "the paper says", "verdict", "reads as", "seeds holding [95% CI]",
+                     "median effect [95% CI]", "effect: the ratio of"],
+                    [[f"`{v.claim.name}`", v.claim.paper, f"**{v.verdict}**", v.claim.meaning(v.verdict),
+                      v.rate(), v.effect(), EFFECT_OF.get(v.claim.test.__name__, "-") if v.effect() != "-" else "-"]
+                     for v in verdicts if v.claim.central and v.claim.kind in ("paper", "ours")])
+
+
+# What each step-comparing test's effect (claim_tests.Judged.effect) is the ratio of.
+EFFECT_OF = {"base_groks": "t_gen / t_mem of the base",
+             "ticket_before_base": "t_gen of the base / of the claim's arm", "no_speedup": "t_gen of the base / of the claim's arm",
+             "ticket_before_norm_controls": "t_gen of the sooner control / of the ticket",
+             "pai_no_speedup": "t_gen of the base / of the soonest PaI mask",
+             "ticket_before_pai": "t_gen of the soonest PaI mask / of the ticket"}
 
 
 def block_sensitivity(verdicts):
@@ -445,7 +499,7 @@ def block_numerics(rows):
 
 
 BLOCK = re.compile(r"(<!-- report:([^\n]*?) -->\n)(.*?)(<!-- /report -->)", re.S)
-BLOCKS = ("verdicts", "claims", "runs", "popup", "popup_graph", "analysis", "numerics", "sensitivity", "bars")
+BLOCKS = ("verdicts", "central", "claims", "runs", "popup", "popup_graph", "analysis", "numerics", "sensitivity", "bars")
 
 
 def fill(text, verdicts, rows, curves, analysis):
@@ -456,6 +510,7 @@ def fill(text, verdicts, rows, curves, analysis):
             raise ValueError(f"unknown report block {what!r}; one of {', '.join(BLOCKS)}")
         body = {"verdicts": lambda: block_verdicts(verdicts, option),
                 "claims": lambda: block_verdicts(verdicts, option),
+                "central": lambda: block_central(verdicts),
                 "runs": lambda: block_runs(rows, option),
                 "popup": lambda: block_popup(rows, curves),
                 "popup_graph": lambda: block_popup_graph(rows, analysis),
@@ -526,9 +581,9 @@ def report(argv):
     ran = [v for v in verdicts if v.verdict != "not run"]
     width = max([len(v.claim.name) for v in ran] + [1])
     for v in ran:
-        print(f"{v.claim.name:{width}}  {v.verdict:15} holds {v.holds_for():20} ours {v.ours()} "
-              f"(seeds {v.seeds()}; {v.measure()})  paper {v.claim.paper_value}  [{v.claim.kind}]\n"
-              f"{'':{width}}  margin {v.margins()}; {v.robustness()}")
+        print(f"{v.claim.name:{width}}  {v.verdict:15} holds {v.rate():18} effect {v.effect()}  "
+              f"ours {v.ours()} (seeds {v.seeds()}; {v.measure()})  paper {v.claim.paper_value}  [{v.claim.kind}]\n"
+              f"{'':{width}}  per seed {v.holds_for()}; margin {v.margins()}; {v.robustness()}")
     if len(ran) < len(verdicts):
         print(f"{len(verdicts) - len(ran)} more claims not run: their experiments are not in "
               f"{', '.join(outs)} (run_all.sh runs them all)")

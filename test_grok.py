@@ -1294,13 +1294,15 @@ def test_plot_draws_every_experiment(tmp_path, monkeypatch):
         assert run_cli(["--exp", exp, "--out", out, "--prune-rates", "0.3,0.9"] + TINY) == 0
     monkeypatch.setattr(sys, "argv", ["plot.py", "--out", out])
     assert plot.main() == 0
-    assert sorted(os.listdir(tmp_path / "figures")) == [
+    pngs = lambda: sorted(f for f in os.listdir(tmp_path) if f.endswith(".png"))  # beside the CSVs, as in results/
+    assert pngs() == [
         "fourier_add_mlp.png", "jaccard_add_mlp.png", "pai_add_mlp.png", "prune_rate_add_mlp.png",
         "ticket_vs_norm_add_mlp.png", "weights_pai_seed0.png"]
-    # a longer base beside the first: one figure per length
-    assert run_cli(["--exp", "ticket_vs_norm", "--out", out, "--p", "11", "--steps", "80"]) == 0
+    # a longer base beside the first: one figure per length; two seeds: the seeds' figure too
+    assert run_cli(["--exp", "ticket_vs_norm", "--out", out, "--p", "11", "--steps", "80", "--seeds", "0,1"]) == 0
     assert plot.main() == 0
-    assert {"ticket_vs_norm_add_mlp_0.06k.png", "ticket_vs_norm_add_mlp_0.08k.png"} <= set(os.listdir(tmp_path / "figures"))
+    assert {"ticket_vs_norm_add_mlp_0.06k.png", "ticket_vs_norm_add_mlp_0.08k.png",
+            "seeds_ticket_vs_norm_add_mlp_0.08k.png"} <= set(pngs())
 
 
 def test_plot_gives_a_ticket_one_colour_per_pruning_rate_on_every_seed():
@@ -1527,7 +1529,7 @@ def test_mask_distance_claims_skip_the_interval_that_holds_memorization():
     jump = {2000: -0.01, 4000: 0.0, 6000: 0.4, 8000: 0.01}
     seed = claim_tests.Seed(0, [base], {}, {("jaccard", "b"): {"jaccard_all": distance, "d_test_acc": jump}})
     assert claim_tests.distance_peaks_with_accuracy(seed)[:2] == (True, 6000)
-    holds, r, _ = claim_tests.distance_correlates_with_accuracy(seed)
+    holds, r, *_ = claim_tests.distance_correlates_with_accuracy(seed)
     assert holds and r == pytest.approx(claim_tests.pearson([0.2, 0.3, 0.1], [0.0, 0.4, 0.01]))
 
 
@@ -1755,6 +1757,59 @@ def test_report_prints_a_line_per_claim_and_refuses_a_missing_folder(tmp_path, c
     assert len(lines) == len(claims.CLAIMS) and all(" reproduced " in line for line in lines)
     assert report.main(["--out", str(tmp_path / "nope")]) == 2
     assert "no folder" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------
+# intervals.py: effects over seeds with their uncertainty, against values computed by hand
+
+def test_clopper_pearson_matches_the_closed_forms_and_the_tables():
+    import intervals
+    # k = n and k = 0 have closed forms: lower = (alpha/2)^(1/n), upper = 1 - (alpha/2)^(1/n)
+    assert intervals.clopper_pearson(3, 3) == (pytest.approx(0.025 ** (1 / 3), abs=1e-12), 1.0)  # 0.292
+    assert intervals.clopper_pearson(0, 10) == (0.0, pytest.approx(1 - 0.025 ** (1 / 10), abs=1e-12))
+    assert intervals.clopper_pearson(5, 10) == (pytest.approx(0.1871, abs=1e-4), pytest.approx(0.8129, abs=1e-4))
+    assert intervals.clopper_pearson(7, 10) == (pytest.approx(0.3475, abs=1e-4), pytest.approx(0.9333, abs=1e-4))
+    with pytest.raises(ValueError):
+        intervals.clopper_pearson(4, 3)
+
+
+def test_the_bootstrap_interval_of_the_median_on_hand_computed_cases():
+    import intervals
+    # two seeds: a resample's median is 1 (p 1/4), 50.5 (1/2) or 100 (1/4): the 2.5% and 97.5% quantiles
+    assert intervals.median_interval([1.0, 100.0]) == (50.5, 1.0, 100.0)
+    assert intervals.median_interval([7.0] * 5) == (7.0, 7.0, 7.0)
+    # three seeds: the median of a resample is the smallest value with probability 7/27 > 2.5%
+    median, lo, hi = intervals.median_interval([29.0, 32.8, 6.8])
+    assert (median, lo, hi) == (29.0, 6.8, 32.8)
+    assert intervals.median_interval([29.0, 32.8, 6.8]) == (median, lo, hi)  # a fixed generator
+
+
+def test_a_censored_ratio_counts_at_the_runs_length_and_is_marked():
+    import intervals
+    assert intervals.ratio(17400, 600, 50000) == (29.0, "")
+    assert intervals.ratio(None, 500, 50000) == (100.0, "≥")  # the slow arm never reached P: a lower bound
+    assert intervals.ratio(20000, None, 50000) == (0.4, "≤")
+    assert intervals.ratio(None, None, 50000) == (1.0, "?")
+    s = claim_tests.Seed(0, [dict(arm="base", t_gen=None, t_mem=90, steps=50000, run="b"),
+                             dict(arm="ticket", t_gen=2000, t_mem=100, steps=50000, run="t")], {})
+    judged = claim_tests.ticket_before_base()(s)
+    assert judged.holds is None and judged.effect == (25.0, "≥")  # inconclusive, its effect kept, marked
+    claim = next(c for c in claims.CLAIMS if c.name == "add_mlp_ticket_early")
+    v = report.Verdict(claim, {0: judged, 1: claim_tests.Judged(True, 600, "", (29.0, "")),
+                               2: claim_tests.Judged(True, 500, "", (32.8, ""))})
+    assert v.effect() == "29.0x [25.0x, 32.8x], 1 of 3 censored"
+    assert v.effects() == "0: ≥25.0x; 1: 29.0x; 2: 32.8x"
+    assert v.rate() == "2/3 [0.09, 0.99]"
+
+
+def test_kaplan_meier_on_hand_computed_cases():
+    import intervals
+    # one length: the share of seeds that have reached P
+    assert intervals.kaplan_meier([600, 1700, None], [50000] * 3) == ([0, 600, 1700], [0.0, pytest.approx(1 / 3), pytest.approx(2 / 3)])
+    # a seed censored at 150 leaves one at risk at 200: S = 2/3 * (1 - 1/1) = 0
+    assert intervals.kaplan_meier([100, None, 200], [500, 150, 500]) == ([0, 100, 200], [0.0, pytest.approx(1 / 3), 1.0])
+    # ties: two seeds reach P at the same step
+    assert intervals.kaplan_meier([300, 300, None, 900], [1000] * 4) == ([0, 300, 900], [0.0, 0.5, 0.75])
 
 
 # ---------------------------------------------------------------------------------------------------
