@@ -54,7 +54,19 @@ class Masked(nn.Module):
     top `popup_keep` fraction of each matrix's |scores|, learned by straight-through gradients."""
     popup_scores = None
     popup_keep = 1.0
-    dense = True  # every mask all ones (set_masks keeps it up to date)
+    _dense = (None, True)  # (the masks' identities and versions when last checked, whether all ones)
+
+    @property
+    def dense(self):
+        """Every mask all ones, derived from the masks themselves: recomputed whenever a mask tensor
+        has changed (torch bumps a tensor's version on every in-place write: set_masks,
+        load_state_dict, an edit like m[0, 0] = 0) or been replaced, so a reloaded or edited mask is
+        never ignored; otherwise a cached answer (checking 115,000 entries every step would cost)."""
+        masks = [getattr(self, "mask_" + name) for name, _ in self.named_parameters()]
+        key = tuple((id(m), m._version) for m in masks)
+        if self._dense[0] != key:
+            self._dense = (key, all(bool(m.all()) for m in masks))
+        return self._dense[1]
 
     def add_weight(self, name, shape, kappa, generator):
         std = kappa / math.sqrt(shape[1])  # shape is (fan_out, fan_in)
@@ -78,7 +90,6 @@ class Masked(nn.Module):
     def set_masks(self, masks):
         for name, m in masks.items():
             getattr(self, "mask_" + name).copy_(m)
-        self.dense = all(bool(m.all()) for m in self.masks().values())
 
 
 class MLP(Masked):

@@ -137,6 +137,28 @@ def test_fast_forward_equals_direct_form(make, masked):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("make", [MLP, Transformer])
+def test_masks_survive_load_state_dict_and_in_place_edits(make):
+    """A ticket saved and loaded (or a mask edited in place) computes with its masks, never silently
+    with the dense network."""
+    a = make(p=23, seed=0)
+    a.set_masks({n: (torch.rand(w.shape, generator=torch.Generator().manual_seed(1)) > 0.5).float() for n, w in a.weights().items()})
+    b = make(p=23, seed=1)
+    b.load_state_dict(a.state_dict())
+    x = torch.randint(0, 23, (20, 2), generator=torch.Generator().manual_seed(0))
+    assert not b.dense and torch.equal(a(x), b(x))
+    c = make(p=23, seed=0)
+    assert c.dense
+    with torch.no_grad():
+        c.mask_W_E[0, 0] = 0  # in place, past set_masks
+    manual = make(p=23, seed=0)
+    with torch.no_grad():
+        manual.W_E[0, 0] = 0
+    assert not c.dense and torch.equal(c(x), manual(x))
+    c.set_masks({n: torch.ones_like(m) for n, m in c.masks().items()})
+    assert c.dense
+
+
 def test_model_sizes_follow_the_spec():
     count = lambda m: sum(w.numel() for w in m.weights().values())
     assert (count(MLP()), count(Transformer()), count(MnistMLP())) == (115_000, 115_456, 198_800)
