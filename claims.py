@@ -55,8 +55,8 @@ class Claim:
             for c in CENTRAL)
 
     def meaning(self, verdict):
-        return {"reproduced": self.reads[0], "not reproduced": self.reads[1],
-                "partly": "mixed: seed by seed"}.get(verdict, "-")
+        reads = self.reads if self.kind not in ("variant", "diagnostic") else ("holds", "does not hold")
+        return {"reproduced": reads[0], "not reproduced": reads[1], "partly": "mixed: seed by seed"}.get(verdict, "-")
 
 
 # The comparisons results/ holds at ten seeds (run_all.sh --central): the paper's central evidence
@@ -123,15 +123,15 @@ def tvn_claims(model, task, command, source, base_value="-", ticket_value="soone
               command, sel, ticket_before_norm_controls),
         Claim(f"{tag}_norms", section, f"final L2 norms of the four arms similar (max/min <= "
               f"{BARS['l2_spread'].value}), L1 norms not (ticket's <= {BARS['l1_gap'].value} x the dense ones)",
-              "SPEC §7 ticket_vs_norm", "no number", command, sel, norms_l2_converge_l1_not, spec=".2f",
+              "v3 §4.1 Fig. 6 (the norms of the four arms)", "no number", command, sel, norms_l2_converge_l1_not, spec=".2f",
               kind="sub"),
     ]
 
 
 CLAIMS = [
-    *tvn_claims("mlp", "add", MLP_TVN, "v1 Fig. 1; SPEC §7 ticket, ticket_vs_norm", "t_gen ~25-30k", "~6k"),
-    *tvn_claims("transformer", "add", TF_TVN, "SPEC §7 ticket: 'faster also for the Transformer' (no figure)"),
-    *tvn_claims("mlp", "mnist", MNIST_TVN, "SPEC §7 ticket: 'faster also for ... MNIST' (no figure)",
+    *tvn_claims("mlp", "add", MLP_TVN, "v3 §3.2 Fig. 2(a); §4.1 Fig. 5(a)", "t_gen ~25-30k", "~6k"),
+    *tvn_claims("transformer", "add", TF_TVN, "v3 §3.2 Fig. 2(b); App. G Fig. 16"),
+    *tvn_claims("mlp", "mnist", MNIST_TVN, "v3 App. B.1 Fig. 10",
                 steps=MNIST_STEPS),
     Claim("mnist_mlp_unrewound", "ticket_vs_norm", "the authors' MNIST \"ticket\" (final weights x m, "
           "not rewound) generalizes sooner than the base", "authors' config_pruning_mnist.py", "-",
@@ -139,42 +139,41 @@ CLAIMS = [
           ticket_before_base("ticket_trained"), kind="variant"),
 
     Claim("prune_rate_most", "prune_rate", "most pruning rates k accelerate generalization",
-          "SPEC §7 prune_rate (v3)", "most of 0.1-0.9", PAPER.format("prune_rate"), dict(exp="prune_rate"),
+          "v3 §3.2 Fig. 3(a)", "most of 0.1-0.9", PAPER.format("prune_rate"), dict(exp="prune_rate"),
           most_rates_accelerate),
     Claim("prune_rate_0.9_fails", "prune_rate", "k = 0.9 fails (test accuracy stuck)",
-          "SPEC §7 prune_rate ('stuck near 0.4': v1's text)", "~0.4", PAPER.format("prune_rate"),
+          "v3 §3.2 ('if it's too large (e.g., 0.9), it can't generalize'); v1 text (stuck near 0.4)", "~0.4", PAPER.format("prune_rate"),
           dict(exp="prune_rate"), rate_fails(0.9), spec=".3f"),
     Claim("prune_rate_tau", "prune_rate", "tau_grok is smallest near k = 0.7 (within 0.1)",
-          "SPEC §7 prune_rate (v3)", "0.7", PAPER.format("prune_rate"), dict(exp="prune_rate"),
+          "v3 §3.2 Fig. 3(a)", "0.7", PAPER.format("prune_rate"), dict(exp="prune_rate"),
           tau_smallest_near_07, spec=".1f"),
 
     Claim("pai_no_speedup", "pai", "masks pruned at initialization (Random, SNIP, GraSP, SynFlow) give "
-          "no speed-up over the base", "SPEC §7 pai: 'all PaI methods are no better than base'",
+          "no speed-up over the base", "v3 §4.2 Fig. 5(b); App. D",
           "no speed-up", PAPER10.format("pai"), dict(exp="pai"), pai_no_speedup),
     Claim("pai_ticket_first", "pai", "the grokking ticket generalizes sooner than every PaI mask",
-          "SPEC §1 items 1 and 3", "-", PAPER10.format("pai"), dict(exp="pai"), ticket_before_pai),
+          "v3 §4.2 Fig. 5(b)", "-", PAPER10.format("pai"), dict(exp="pai"), ticket_before_pai),
     Claim("pai_worse_than_random", "pai", "some PaI methods are worse than Random",
-          "SPEC §7 pai: 'some worse than random'", "some", PAPER10.format("pai"), dict(exp="pai"),
+          "v3 §4.2 ('in some cases, perform worse than the random pruning')", "some", PAPER10.format("pai"), dict(exp="pai"),
           some_pai_worse_than_random),
     Claim("pai_grasp", "pai", "GraSP is worse than Random (a claim of ours, from this project's seed-0 "
           "runs: not the paper's)", "ours (seed 0, an earlier RESULTS)", "-", PAPER10.format("pai"),
           dict(exp="pai"), grasp_worse_than_random, spec=".3f", kind="ours"),
 
     Claim("edge_popup_mem", "edge_popup", "theta_mem memorizes (train 100%, test below 0.1)",
-          "SPEC §7 edge_popup: 'train acc 100%, test acc near chance'", "near chance", PAPER10.format("edge_popup"), dict(exp="edge_popup"), memorizing,
+          "v3 §5.3 (θ_mem: a memorized solution)", "near chance", PAPER10.format("edge_popup"), dict(exp="edge_popup"), memorizing,
           spec=".3f", kind="sub"),
     Claim("edge_popup_ep", "edge_popup", f"learning only the mask (EP) of a memorizing network reaches "
           f"~0.92 test accuracy by step 2,000 (a seed holds with >= {BARS['ep_target'].value})",
-          "v3 Table 1 (SPEC §7 edge_popup)", "0.92",
+          "v3 §5.3 Table 1", "0.92",
           PAPER10.format("edge_popup"), dict(exp="edge_popup"), popup_reaches("ep"), spec=".3f"),
     Claim("edge_popup_ep_lifts", "edge_popup", "EP lifts test accuracy by >= 0.3 above theta_mem's, "
-          "weights unchanged", "SPEC §1 item 5; v3 Table 1", "0.92 - chance", PAPER10.format("edge_popup"),
+          "weights unchanged", "v3 §5.3 Table 1 (EP against θ_mem)", "0.92 - chance", PAPER10.format("edge_popup"),
           dict(exp="edge_popup"), popup_lifts, spec=".3f", kind="sub"),
     Claim("edge_popup_wd", "edge_popup", "WD (weights trained) reaches ~1.0 by step 1,400",
-          "v3 Table 1 (SPEC §7 edge_popup)", "1.00", PAPER10.format("edge_popup"), dict(exp="edge_popup"),
+          "v3 §5.3 Table 1", "1.00", PAPER10.format("edge_popup"), dict(exp="edge_popup"),
           popup_reaches("wd", 1400, "full"), spec=".3f"),
-    Claim("edge_popup_ep_wd", "edge_popup", "EP+WD reaches ~1.0 by step 1,400", "v3 Table 1 (SPEC §7 "
-          "edge_popup)", "0.99", PAPER10.format("edge_popup"), dict(exp="edge_popup"),
+    Claim("edge_popup_ep_wd", "edge_popup", "EP+WD reaches ~1.0 by step 1,400", "v3 §5.3 Table 1", "0.99", PAPER10.format("edge_popup"), dict(exp="edge_popup"),
           popup_reaches("ep_wd", 1400, "full"), spec=".3f"),
     Claim("edge_popup_ep_sd", "edge_popup", f"EP with the scores decayed as in the authors' code reaches "
           f">= {BARS['ep_target'].value} by step 2,000", "authors' slth branch", "0.92", PAPER10.format("edge_popup"),
@@ -184,65 +183,65 @@ CLAIMS = [
           popup_reaches("ep_wd_sd", 1400, "full"), spec=".3f", kind="variant"),
     Claim("edge_popup_leak", "edge_popup", "the authors' re-seeded split (half the test pairs were "
           "theta_mem's training pairs) lifts EP's test accuracy at step 2,000 by >= 0.05",
-          "authors' slth branch (SPEC §7 edge_popup)", "-", PAPER10.format("edge_popup"), dict(exp="edge_popup"), leak_lifts,
+          "authors' slth branch", "-", PAPER10.format("edge_popup"), dict(exp="edge_popup"), leak_lifts,
           spec="+.3f", kind="diagnostic"),
 
     Claim("phase_generalized", "phase_tickets", "masks from the generalized network (step >= the "
-          "base's t_gen) generalize sooner than the base", "SPEC §7 phase_tickets (v1)", "fast from ~25k",
+          "base's t_gen) generalize sooner than the base", "v3 §3.2 Fig. 4(a)", "fast from ~25k",
           PAPER.format("phase_tickets"), dict(exp="phase_tickets"), generalized_masks_fast),
     Claim("phase_early", "phase_tickets", "masks from memorization or transition (step < the base's "
           "t_gen) give no speed-up (value: the base's test accuracy at the first mask that does)",
-          "SPEC §1 item 3, §7 phase_tickets (v1)", "none before ~25k", PAPER.format("phase_tickets"),
+          "v3 §3.2 Fig. 4(a) (non-grokked tickets)", "none before ~25k", PAPER.format("phase_tickets"),
           dict(exp="phase_tickets"), early_masks_no_speedup, spec=".2f"),
     *[Claim(f"phase_{phase.replace(' ', '_')}", "phase_tickets", f"... phase by phase: masks from the "
-            f"{phase} give no speed-up", "SPEC §7 phase_tickets (v1 Fig. 1's phases)", "none",
+            f"{phase} give no speed-up", "v3 §3.2 Fig. 4(a) (the phases as v1 shades them)", "none",
             PAPER.format("phase_tickets"), dict(exp="phase_tickets"), phase_no_speedup(phase), kind="sub")
       for phase in ("memorization", "transition", "late transition")],
     Claim("phase_tracks_final", "phase_tickets", "their final test accuracy tracks the base's test "
-          f"accuracy at the source step (Spearman >= {BARS['track_rho'].value})", "SPEC §7 phase_tickets",
+          f"accuracy at the source step (Spearman >= {BARS['track_rho'].value})", "v3 §3.2 Fig. 4(a)",
           "tracks", PAPER.format("phase_tickets"), dict(exp="phase_tickets"), tracks_source(), spec=".2f"),
     Claim("phase_tracks_1000", "phase_tickets", "their test accuracy at step 1,000 tracks the base's "
-          f"at the source step (Spearman >= {BARS['track_rho'].value})", "SPEC §7 phase_tickets (our reading)", "tracks",
+          f"at the source step (Spearman >= {BARS['track_rho'].value})", "v3 §3.2 Fig. 4(a) (our reading)", "tracks",
           PAPER.format("phase_tickets"), dict(exp="phase_tickets"), tracks_source(1000), spec=".2f",
           kind="sub"),
 
     Claim("fourier_ticket_first", "fourier", "the ticket's neurons become periodic by ~2k steps, the "
           "base's only by ~30k (first checkpoint by which the mean Fourier entropy has made 90% of its "
-          "drop; the ticket at least 2x sooner)", "SPEC §7, v3 analyses", "~2k vs ~30k", PAPER.format("fourier"),
+          "drop; the ticket at least 2x sooner)", "v3 §5.2 Fig. 8", "~2k vs ~30k", PAPER.format("fourier"),
           dict(exp="fourier"), ticket_periodic_first),
     Claim("jaccard_peak", "jaccard", "the largest distance between masks 2k steps apart coincides "
           "with the largest jump in test accuracy (within one interval; intervals after t_mem)",
-          "SPEC §7, v3 analyses", "16-20k",
+          "v3 §5.1 Fig. 7", "16-20k",
           PAPER.format("jaccard"), dict(exp="jaccard"), distance_peaks_with_accuracy),
     Claim("jaccard_correlates", "jaccard", "mask distance and test-accuracy change over the same "
-          "intervals after t_mem correlate (Pearson >= 0.5)", "SPEC §7, v3 analyses", "-", PAPER.format("jaccard"),
+          "intervals after t_mem correlate (Pearson >= 0.5)", "v3 §5.1 Fig. 7", "-", PAPER.format("jaccard"),
           dict(exp="jaccard"), distance_correlates_with_accuracy, spec=".2f", kind="sub"),
 
     Claim("ops_every_operation", "ops", "the grokking ticket reduces t_gen for every operation (those "
-          "whose base generalized)", "SPEC §2, §7 (v3: other modular operations)", "every operation", PAPER.format("ops"), dict(exp="ops"),
+          "whose base generalized)", "v3 §3.2 Fig. 2(c)", "every operation", PAPER.format("ops"), dict(exp="ops"),
           ticket_sooner_for_every_operation),
 
     Claim("graph_popup_weighted_gap", "graph", "EP's weighted spectral gap falls as its mask is learned "
-          "(0.612 at step 600, 0.358 at 2,000)", "v3 Table 1 (bottom; not in SPEC)", "-0.254", PAPER.format("graph"),
+          "(0.612 at step 600, 0.358 at 2,000)", "v3 §5.2 Fig. 9; Table 1 (lower half)", "-0.254", PAPER.format("graph"),
           dict(exp="edge_popup"), popup_graph_falls("weighted_spectral_gap"), spec="+.3f"),
     Claim("graph_popup_ramanujan", "graph", "EP's Ramanujan gap falls as its mask is learned (-2.550 at "
-          "step 600, -4.555 at 2,000)", "v3 Table 1 (bottom; not in SPEC)", "-2.005", PAPER.format("graph"),
+          "step 600, -4.555 at 2,000)", "v3 §5.2 Fig. 9; Table 1 (lower half)", "-2.005", PAPER.format("graph"),
           dict(exp="edge_popup"), popup_graph_falls("ramanujan_gap"), spec="+.3f"),
 
     Claim("parity_mlp_base_groks", "tasks", "sparse parity: the dense network groks: train accuracy "
-          "reaches P by step 1,000, test accuracy at least ten times later", "SPEC §2 (v3 additions)", "-",
+          "reaches P by step 1,000, test accuracy at least ten times later", "v3 §3.2 Fig. 2(d)-(e)", "-",
           TASKS_TICKET.format("parity"), dict(exp="ticket", task="parity"), base_groks),
     Claim("parity_mlp_ticket_early", "tasks", "sparse parity: the grokking ticket generalizes sooner "
-          "than the base (at least 2x)", "SPEC §2 (v3 additions)", "sooner", TASKS_TICKET.format("parity"),
+          "than the base (at least 2x)", "v3 §3.2 Fig. 2(d)-(e)", "sooner", TASKS_TICKET.format("parity"),
           dict(exp="ticket", task="parity"), ticket_before_base()),
     Claim("poly_mlp_base_groks", "tasks", "polynomial regression: the dense network groks: its train "
-          "loss falls by P = 95% by step 1,000, its test loss only at least ten times later", "SPEC §2 (v3 additions)",
+          "loss falls by P = 95% by step 1,000, its test loss only at least ten times later", "v3 §3.2 Fig. 2(d)-(e)",
           "-", TASKS_TVN.format("poly"), dict(exp="ticket_vs_norm", task="poly"), base_groks),
     Claim("poly_mlp_ticket_early", "tasks", "polynomial regression: the grokking ticket's test loss "
-          "falls by P sooner than the base's (at least 2x)", "SPEC §2 (v3 additions)", "sooner",
+          "falls by P sooner than the base's (at least 2x)", "v3 §3.2 Fig. 2(d)-(e)", "sooner",
           TASKS_TVN.format("poly"), dict(exp="ticket_vs_norm", task="poly"), ticket_before_base()),
     Claim("poly_mlp_norm_not_enough", "tasks", "polynomial regression: dense theta_0 rescaled to the "
-          "ticket's L1 or L2 norm generalizes later than the ticket (at least 2x)", "SPEC §2 (v3 additions)",
+          "ticket's L1 or L2 norm generalizes later than the ticket (at least 2x)", "v3 §3.2 Fig. 2(d)-(e)",
           "late", TASKS_TVN.format("poly"), dict(exp="ticket_vs_norm", task="poly"),
           ticket_before_norm_controls),
 
@@ -250,16 +249,16 @@ CLAIMS = [
     *mask_or_init_claims("transformer"),
 
     Claim("no_wd_critical", "no_wd", "at the critical k ~ 0.81 a ticket generalizes without weight decay",
-          "SPEC §7 no_wd", "generalizes", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000),
+          "v3 App. H Fig. 17 (critical pruning rate 0.81)", "generalizes", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000),
           some_rate_generalizes(None, None, around=0.81), spec=".3f"),
-    Claim("no_wd_any", "no_wd", "some k in 0.1-0.9 generalizes without weight decay", "SPEC §1 item 4",
+    Claim("no_wd_any", "no_wd", "some k in 0.1-0.9 generalizes without weight decay", "v1-v3 abstracts; v3 App. H",
           "yes", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000),
           some_rate_generalizes(0.1, 0.9), spec=".3f", kind="sub"),
-    Claim("no_wd_0.9_fails", "no_wd", "at k = 0.9 the ticket without weight decay fails", "SPEC §7 no_wd",
+    Claim("no_wd_0.9_fails", "no_wd", "at k = 0.9 the ticket without weight decay fails", "v3 App. H Fig. 17 (critical pruning rate 0.81)",
           "fails", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000), rate_fails(0.9),
           spec=".3f"),
     Claim("no_wd_dense_fails", "no_wd", "the dense network without weight decay does not generalize",
-          "SPEC §7 no_wd ('best vs base (with wd)'; implied)", "fails", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000),
+          "v3 App. H (implied)", "fails", PAPER.format("no_wd"), dict(exp="no_wd", model="mlp", steps=50000),
           dense_no_wd_fails, spec=".3f", kind="sub"),
     Claim("no_wd_transformer_30k", "no_wd", "the authors' committed no-wd run: Transformer, base and "
           "tickets 30,000 steps; some k in 0.6-0.9 generalizes without weight decay",

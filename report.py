@@ -36,7 +36,7 @@ from intervals import clopper_pearson, median_interval
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
 from tables import LOGGED, grokking_times, number, read_csv
 
-PATHS = ("RESULTS.md", "README.md")
+PATHS = ("RESULTS.md", "README.md", "docs/claims.md", "docs/experiments.md", "docs/numerics.md")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -316,6 +316,12 @@ def md_table(header, lines):
 
 
 def block_verdicts(verdicts, option=""):
+    if option == "compact":  # every claim in one line: what RESULTS.md shows, docs/claims.md the rest
+        return md_table(["claim", "kind", "verdict", "reads as", "seeds holding [95% CI]",
+                         "median effect [95% CI]", "robust?"],
+                        [[f"`{v.claim.name}`", v.claim.kind, f"**{v.verdict}**", v.claim.meaning(v.verdict),
+                          v.rate(), v.effect(), "robust" if not v.flips else "fragile"]
+                         for v in verdicts if v.verdict != "not run"])
     if option == "short":
         return md_table(["claim", "the paper says", "verdict", "holds (seed:yes/no/?)", "robust?",
                          "margin per seed (bar)", "ours: mean ± std", "of", "paper"],
