@@ -2,7 +2,7 @@
 several seconds each) and `cuda` (needs a GPU).
 
     python -m pytest -q test_grok.py                  # everything (about 2.5 minutes on 2 cores)
-    python -m pytest -q test_grok.py -m "not slow"    # the specification checks, about 20 seconds
+    python -m pytest -q test_grok.py -m "not slow"    # the specification checks, under a minute
 """
 import gzip
 import math
