@@ -30,7 +30,7 @@ def run_cli(argv):
 
 def interrupted(monkeypatch, step, argv):
     """Run grok.py with argv, pressing Ctrl-C (KeyboardInterrupt) during training step `step`."""
-    calls, original = [0], trainer.adamw_step
+    calls, original = [0], trainer.adamw_update
 
     def adamw_step(*args, **kwargs):
         calls[0] += 1
@@ -39,7 +39,7 @@ def interrupted(monkeypatch, step, argv):
         return original(*args, **kwargs)
 
     with monkeypatch.context() as m:
-        m.setattr(trainer, "adamw_step", adamw_step)
+        m.setattr(trainer, "adamw_update", adamw_step)
         return run_cli(argv)
 
 

@@ -1,4 +1,4 @@
-"""The paper's three networks (SPEC section 3), each with a fixed 0/1 mask on every weight matrix.
+"""The paper's three networks (arXiv:2310.19470 and the authors' code), each with a fixed 0/1 mask on every weight matrix.
 
     from models import MLP, Transformer, MnistMLP, PolyMLP, ParityMLP
     model = MLP(p=67, seed=0)          # 115,000 weights: W_E 500x67, W_in 48x500, W_out 500x48, W_U 67x500
@@ -15,6 +15,8 @@ Each model has two forward passes that compute the same function:
   one-hot tokens, so any product of weight matrices that ends in W_E is a table with one column per
   token and costs p columns instead of one per example; with no nonlinearity between W_out and W_U,
   W_U W_out is one matrix. Tests check the two agree in float64.
+
+Needs torch and tickets.py (the mask selection and edge-popup's learned mask); no side effects at import.
 """
 import math
 
@@ -22,30 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def keep_all_but_lowest(values, n_removed):
-    """0/1 over the last dimension of `values` (..., N): 0 at the n_removed lowest entries of each
-    row, ties broken by position (the earlier entry removed first), exactly the first n_removed of a
-    stable sort. Found by selection, O(N) rather than a sort: t = the n_removed-th smallest value;
-    removed = every entry below t, then the first (n_removed - #below) entries equal to t."""
-    if n_removed == 0:
-        return torch.ones_like(values)
-    t = values.kthvalue(n_removed, dim=-1, keepdim=True).values
-    below, tied = values < t, values == t
-    removed = below | (tied & (tied.cumsum(-1) <= n_removed - below.sum(-1, keepdim=True)))
-    return (~removed).to(values.dtype)
-
-
-def edge_popup_mask(scores, keep, runs=False):
-    """Edge-popup (Ramanujan et al. 2020): the 0/1 mask of the top `keep` fraction of |s| in one
-    matrix (runs=True: in each matrix scores[r] of a stack, one per run), whose gradient passes
-    straight through to s: d mask / d|s| = 1. Its value is exactly the 0/1 mask (|s| - |s| is 0)."""
-    if not 0 < keep <= 1:
-        raise ValueError(f"edge-popup keeps a fraction in (0, 1] of each matrix, got {keep}")
-    a = scores.abs()
-    flat = a.detach().flatten(1 if runs else 0)
-    hard = keep_all_but_lowest(flat, round((1 - keep) * flat.shape[-1])).view_as(a)
-    return hard + (a - a.detach())
+from tickets import edge_popup_mask, keep_all_but_lowest  # noqa: F401 (the masks' arithmetic)
 
 
 class Masked(nn.Module):

@@ -21,16 +21,39 @@ The pruning rate k is the paper's: the fraction of weights *removed* (k = 0.6 ke
 Two controls of ours ask whether a ticket's speed lives in its mask or in the mask on theta_0 (Frankle
 & Carbin's question): the mask on another draw theta_0' of the same law (reinit: a network built with
 stream_seed(seed, "reinit")), and `shuffled_mask`, the mask permuted within each matrix or each row.
-`edge_popup_mask` (the learned mask of edge-popup, Ramanujan et al. 2020) lives with the networks
-that compute with it, in models.py, and is imported here with the other masks.
+`edge_popup_mask` (the learned mask of edge-popup, Ramanujan et al. 2020) and `keep_all_but_lowest`
+(the selection every mask uses) are here too, so that this file needs only torch: copy it alone.
+models.py imports them for the networks that compute with a learned mask.
 """
 import copy
 import hashlib
 
 import torch
 
-# the selection that every mask uses, and edge-popup's learned mask: with the networks that compute with it
-from models import edge_popup_mask, keep_all_but_lowest  # noqa: F401
+
+def keep_all_but_lowest(values, n_removed):
+    """0/1 over the last dimension of `values` (..., N): 0 at the n_removed lowest entries of each
+    row, ties broken by position (the earlier entry removed first), exactly the first n_removed of a
+    stable sort. Found by selection, O(N) rather than a sort: t = the n_removed-th smallest value;
+    removed = every entry below t, then the first (n_removed - #below) entries equal to t."""
+    if n_removed == 0:
+        return torch.ones_like(values)
+    t = values.kthvalue(n_removed, dim=-1, keepdim=True).values
+    below, tied = values < t, values == t
+    removed = below | (tied & (tied.cumsum(-1) <= n_removed - below.sum(-1, keepdim=True)))
+    return (~removed).to(values.dtype)
+
+
+def edge_popup_mask(scores, keep, runs=False):
+    """Edge-popup (Ramanujan et al. 2020): the 0/1 mask of the top `keep` fraction of |s| in one
+    matrix (runs=True: in each matrix scores[r] of a stack, one per run), whose gradient passes
+    straight through to s: d mask / d|s| = 1. Its value is exactly the 0/1 mask (|s| - |s| is 0)."""
+    if not 0 < keep <= 1:
+        raise ValueError(f"edge-popup keeps a fraction in (0, 1] of each matrix, got {keep}")
+    a = scores.abs()
+    flat = a.detach().flatten(1 if runs else 0)
+    hard = keep_all_but_lowest(flat, round((1 - keep) * flat.shape[-1])).view_as(a)
+    return hard + (a - a.detach())
 
 
 def magnitude_scores(weights):

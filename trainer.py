@@ -37,6 +37,7 @@ import torch.nn.functional as F
 import tasks
 import tickets
 from models import MLP, MnistMLP, ParityMLP, PolyMLP, Transformer, edge_popup_mask
+from adamw import adamw_update
 from tables import grokking_times, write_csv
 
 IMAGE_TASKS = ("mnist", "fashion")
@@ -209,24 +210,9 @@ def loss_fn(out, y, loss="cross_entropy"):
     return F.cross_entropy(out.double(), y)
 
 
-@torch.no_grad()
-def adamw_step(theta, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, decay):
-    """One AdamW update, in place, with torch.optim.AdamW's arithmetic (Loshchilov & Hutter):
-        theta <- decay theta - lr m_hat / (sqrt(v_hat) + eps),   decay = 1 - lr weight_decay
-        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,   m_hat = m / (1 - b1^t),   v_hat = v / (1 - b2^t)
-    Elementwise, so R runs stacked as the rows of theta are R independent AdamW runs. `decay` is a
-    number or a tensor that broadcasts against theta (one per run, or one per weight). A weight with
-    value zero and gradient zero stays exactly zero: that is how masked weights stay pruned."""
-    b1, b2 = betas
-    theta.mul_(decay)
-    exp_avg.lerp_(grad, 1 - b1)
-    exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-    denom = (exp_avg_sq.sqrt() / math.sqrt(1 - b2 ** step)).add_(eps)
-    theta.addcdiv_(exp_avg, denom, value=-lr / (1 - b1 ** step))
-
-
 def trainable(model, run):
-    """The tensors the optimizer updates and their AdamW decay factor 1 - lr * weight_decay: the
+    """The tensors the optimizer updates and their AdamW decay factor 1 - lr * weight_decay (for
+    adamw.adamw_update, which applies one factor per run of a batch): the
     weights (unless frozen) with the run's weight decay, and any edge-popup scores with
     run.score_decay. The factor is a number when all share one weight decay, else a float32 vector
     with one entry per element (in that case computed in float32, as torch.optim.AdamW would)."""
@@ -467,7 +453,7 @@ def stack(ms):
     def step(t):
         th = theta.detach().requires_grad_()
         grad, = torch.autograd.grad(batch_loss(forward(effective(th), x), y, loss), th)
-        adamw_step(theta, grad, exp_avg, exp_avg_sq, t, run0.lr, run0.betas, run0.eps, decay)
+        adamw_update(theta, grad, exp_avg, exp_avg_sq, t, run0.lr, run0.betas, run0.eps, decay)
 
     return theta, exp_avg, exp_avg_sq, step
 
