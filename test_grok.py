@@ -920,6 +920,43 @@ def test_merge_refuses_an_analysis_that_changed(tmp_path, capsys):
         in capsys.readouterr().out
 
 
+# The pieces meant to be copied (README, "Pieces to copy"), each with only what it needs
+PIECES = {
+    ("reference.py",): "import subprocess, sys\n"
+                       "out = subprocess.run([sys.executable, 'reference.py', '--p', '11', '--steps', '30'],"
+                       " capture_output=True, text=True, check=True).stdout\n"
+                       "assert all(arm in out for arm in ('base', 'ticket', 'same_l1', 'same_l2')), out\n",
+    ("tickets.py",): "import torch, tickets\n"
+                     "w = {'a': torch.randn(4, 5), 'b': torch.randn(3, 4)}\n"
+                     "m = tickets.mask_from_scores(tickets.magnitude_scores(w), 0.6)\n"
+                     "assert sum(int(x.sum()) for x in m.values()) == 32 - round(0.6 * 32)\n"
+                     "r = tickets.norm_matched_scale(w, m, 1)\n"
+                     "assert abs(tickets.norm({k: v * r for k, v in w.items()}, 1) - tickets.norm(tickets.rewind(w, m), 1)) < 1e-4\n",
+    ("models.py", "tickets.py"): "import torch\nfrom models import MLP, Transformer\n"
+                                 "x = torch.tensor([[1, 2], [3, 4]])\n"
+                                 "assert MLP(p=7, seed=0)(x).shape == (2, 7) and Transformer(p=7, seed=0)(x).shape == (2, 7)\n",
+    ("adamw.py",): "import torch\nfrom adamw import adamw_step\n"
+                   "theta = torch.ones(3); m, v = torch.zeros(3), torch.zeros(3)\n"
+                   "adamw_step(theta, torch.zeros(3), m, v, 1, lr=0.1, betas=(0.9, 0.98), eps=1e-8, weight_decay=1.0)\n"
+                   "assert torch.allclose(theta, torch.full((3,), 0.9))\n",
+}
+
+
+@pytest.mark.parametrize("files", list(PIECES))
+def test_each_piece_runs_alone_in_an_empty_folder(tmp_path, files):
+    """Copied into an empty folder with only the files the README says it needs, each piece runs; and
+    importing it sets no environment variable (no side effects at import)."""
+    import shutil
+    import subprocess
+    for name in files:
+        shutil.copy(os.path.join(HERE, name), tmp_path / name)
+    script = ("import os\nbefore = dict(os.environ)\n" + PIECES[files] +
+              ("assert dict(os.environ) == before, 'import changed the environment'\n" if files[0] != "reference.py" else ""))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ATEN_CPU_CAPABILITY", "MKL_CBWR")}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_the_pipeline_computes_what_reference_py_specifies(tmp_path):
     """reference.py (plain torch, torch.optim.AdamW, no batching) and grok.py --exp ticket_vs_norm
     (trainer.py's batched runs and its own AdamW) give the same curves in every printed digit for all
@@ -934,9 +971,12 @@ def test_the_pipeline_computes_what_reference_py_specifies(tmp_path):
                 for r in rows if r["arm"] == arm]
         assert ours == [dict(zip(("step", "train_loss", "train_acc", "test_loss", "test_acc"),
                                  (str(s), *map(tables.fmt, values)))) for s, *values in curve], arm
-    data = tasks.modular("add", p=23, frac_train=0.4, seed=0)
-    base = MLP(p=23, seed=0)
-    reference.train(base, data, 300)
+    data = tasks.modular("add", p=23, frac_train=0.4, seed=0)  # its own data and MLP are the pipeline's
+    assert all(torch.equal(a, b) for a, b in zip(reference.modular_addition(23, 0.4, 0),
+                                                 (data.x_train, data.y_train, data.x_test, data.y_test)))
+    assert all(torch.equal(w, MLP(p=23, seed=0).weights()[n]) for n, w in reference.MLP(p=23, seed=0).weights().items())
+    base = reference.MLP(p=23, seed=0)
+    reference.train(base, reference.modular_addition(23, 0.4, 0), 300)
     (folder,) = [d for d in os.listdir(tmp_path) if "-base-" in d]
     final = torch.load(tmp_path / folder / "ckpt" / "step_000300.pt")
     assert all(torch.equal(w.detach(), final[name]) for name, w in base.weights().items())
