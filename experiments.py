@@ -27,7 +27,7 @@ from trainer import (IMAGE_TASKS, NETS, Diverged, Run, UsageError, build_model, 
 from tables import read_csv, upsert_csv
 
 SUMMARY_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "lr", "steps",
-                   "threshold", "t_mem", "t_gen", "tau_grok", "final_train_acc", "final_test_acc",
+                   "threshold", "p", "frac_train", "ordered", "n_train", "t_mem", "t_gen", "tau_grok", "final_train_acc", "final_test_acc",
                    "final_train_loss", "final_test_loss",
                    "l1_init", "l2_init", "l1_final", "l2_final", "pruner", "source_step",
                    "source_test_acc", "note", "numerics", "run"]
@@ -92,8 +92,10 @@ def record(exp, out, finished):
         ident = dict(exp=exp, task=run.task, model=run.model, arm=run.arm, seed=run.seed,
                      prune_rate=run.prune_rate, weight_decay=run.weight_decay, run=run.id)
         curves += [{**ident, **r} for r in read_csv(os.path.join(run_dir(out, run), "curves.csv"))]
+        data = (dict(p=run.p, frac_train=run.frac_train, ordered=run.ordered) if family(run.task) == "modular"
+                else dict(n_train=run.n_train))  # the settings that define the data (report.py checks them)
         rows.append({**ident, **summary, "lr": run.lr, "steps": run.steps, "threshold": run.threshold,
-                     "numerics": run.numerics, **extra})
+                     **data, "numerics": run.numerics, **extra})
     upsert_csv(os.path.join(out, "curves.csv"), curves, CURVE_COLUMNS)
     upsert_csv(os.path.join(out, "summary.csv"), rows, SUMMARY_COLUMNS)
     return rows

@@ -61,22 +61,12 @@ import torch  # noqa: E402
 import experiments as ex
 import inner
 import tasks
-from paper import POPUP_STEPS
+from paper import POPUP_STEPS, TASK_DEFAULTS
 from report import mean_std
 from trainer import IMAGE_TASKS, MODELS, VECTOR_TASKS, Diverged, UsageError, family
 
 TASKS = tuple(tasks.OPERATIONS) + IMAGE_TASKS + tuple(VECTOR_TASKS)
 
-# The defaults of each kind of task: the paper's settings (SPEC sections 2-4); poly: the authors'
-# config (config_polynominal.py: lr 1e-2, weight decay 1, 10,000 epochs of their one batch); parity: ours,
-# measured to grok (seed 0: train 100% by step 100, test 95% at ~8,000; lr 1e-3 with weight decay 1,
-# 0.1 or 0.01 only memorizes in 10,000 steps).
-TASK_DEFAULTS = {
-    "modular": dict(steps=50_000, lr=1e-3, weight_decay=1.0, threshold=0.95, n_train=1000),
-    "images": dict(steps=100_000, lr=1e-3, weight_decay=0.1, threshold=0.85, n_train=1000),
-    "poly": dict(steps=10_000, lr=1e-2, weight_decay=1.0, threshold=0.95, n_train=100),
-    "parity": dict(steps=20_000, lr=1e-2, weight_decay=0.1, threshold=0.95, n_train=1000),
-}
 EXPERIMENTS = {"base": ex.exp_base, "ticket": ex.exp_ticket, "ticket_vs_norm": ex.exp_ticket_vs_norm,
                "prune_rate": ex.exp_prune_rate, "no_wd": ex.exp_no_wd, "phase_tickets": ex.exp_phase_tickets,
                "pai": ex.exp_pai, "edge_popup": ex.exp_edge_popup, "fourier": inner.exp_fourier,
@@ -277,7 +267,7 @@ def main(argv=None):
         print(f"grok.py: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # an --out that cannot be written, a full disk
-        print(f"grok.py: error: {e.strerror}: {e.filename}", file=sys.stderr)
+        print(f"grok.py: error: {e.strerror}" + (f": {e.filename}" if e.filename else ""), file=sys.stderr)
         return 2
     except Diverged as e:
         print(f"grok.py: {e}", file=sys.stderr)

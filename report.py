@@ -33,7 +33,7 @@ from bars import BARS, judging
 from claim_tests import Ambiguous, Judged, Missing, Seed
 from claims import CLAIMS, Claim
 from intervals import clopper_pearson, median_interval
-from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
+from paper import MODULAR, PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS, TASK_DEFAULTS
 from tables import LOGGED, grokking_times, number, read_csv
 
 PATHS = ("RESULTS.md", "README.md", "docs/claims.md", "docs/experiments.md", "docs/numerics.md")
@@ -135,6 +135,14 @@ class Verdict:
     legacy: frozenset = frozenset()  # seeds judged on runs made under legacy (machine-specific) numerics
     flips: list = field(default_factory=list)  # (setting, verdict): where a notch changes the verdict
     original: list = field(default_factory=list)  # (bar, verdict) under a bar's value before the data
+    departures: list = field(default_factory=list)  # how its runs depart from the paper's setting
+
+    def shown(self):
+        """The verdict, and, on runs that are not at the paper's setting, how they depart: then it is
+        not a test of the paper's claim."""
+        if not self.departures or self.verdict == "not run":
+            return self.verdict
+        return f"{self.verdict} ({', '.join(self.departures)}: not the paper's setting)"
 
     def robustness(self):
         """'robust', or 'fragile: ' and what it flips to under which setting; and the verdict under
@@ -176,6 +184,9 @@ class Verdict:
         doc = " ".join((self.claim.test.__doc__ or "").split())
         return doc.split("value: ", 1)[1].rstrip(".") if "value: " in doc else "-"
 
+    def meaning(self):
+        return "- (not the paper's setting)" if self.departures else self.claim.meaning(self.verdict)
+
     def rate(self):
         """'k/n [lo, hi]': the seeds on which the claim holds, of the seeds run (a seed that cannot
         decide counts as not holding), with the 95% Clopper-Pearson interval of that rate."""
@@ -214,6 +225,43 @@ class Verdict:
                         for s, (h, *_) in self.per_seed.items()) or "-"
 
 
+def family_of(task):
+    return "images" if task in ("mnist", "fashion") else task if task in ("poly", "parity") else "modular"
+
+
+def departures(claim, rows):
+    """How the runs a claim is judged on depart from the paper's setting of its comparison (paper.py):
+    ["at p = 23", "at 1,500 steps", ...], empty at the paper's setting. Checked: the data (p, the
+    training fraction, ordered pairs; the training examples of the other tasks), P, and the base runs'
+    learning rate, weight decay and length (shorter than the claim's command; an extended base is
+    not a departure). A column a row does not have (written before it was recorded) is not checked."""
+    task = claim.select.get("task", "add")
+    paper = {**TASK_DEFAULTS[family_of(task)], **(MODULAR if family_of(task) == "modular" else {})}
+    words = re.search(r"--steps (\d+)", claim.command)
+    paper["steps"] = claim.select.get("steps") or (int(words.group(1)) if words else paper["steps"])
+    found = []
+
+    def check(name, value, text, rows_):
+        if any(r.get(name) not in (None, "") and r[name] != value for r in rows_):
+            shown = sorted({r[name] for r in rows_ if r.get(name) not in (None, "") and r[name] != value})
+            found.append(text.format(", ".join(f"{v:,g}" if isinstance(v, float) else str(v) for v in shown)))
+
+    bases = [r for r in rows if r["arm"] == "base"]
+    if family_of(task) == "modular":
+        check("p", paper["p"], "at p = {}", rows)
+        check("frac_train", paper["frac_train"], "at training fraction {}", rows)
+        if any(r.get("ordered") in ("True", True) for r in rows):
+            found.append("on ordered pairs")
+    else:
+        check("n_train", paper["n_train"], "with {} training examples", rows)
+    check("threshold", paper["threshold"], "at P = {}", rows)
+    check("lr", paper["lr"], "at lr {}", bases)
+    check("weight_decay", paper["weight_decay"], "at weight decay {}", bases)
+    if any(r["steps"] < paper["steps"] for r in bases):
+        found.append(f"at {', '.join(f'{s:,.0f}' for s in sorted({r['steps'] for r in bases if r['steps'] < paper['steps']}))} steps")
+    return found
+
+
 def judge(claim, rows, curves, analysis=None):
     mine = selected(claim.select, rows)
     per_seed, legacy = {}, set()
@@ -227,7 +275,7 @@ def judge(claim, rows, curves, analysis=None):
             raise Mixed(f"claim {claim.name}: {e}") from None
         if any(r.get("numerics") and not numerics.portable(r["numerics"]) for r in ours):
             legacy.add(seed)
-    return Verdict(claim, per_seed, frozenset(legacy))
+    return Verdict(claim, per_seed, frozenset(legacy), departures=departures(claim, mine))
 
 
 def judge_all(outs):
@@ -319,20 +367,20 @@ def block_verdicts(verdicts, option=""):
     if option == "compact":  # every claim in one line: what RESULTS.md shows, docs/claims.md the rest
         return md_table(["claim", "kind", "verdict", "reads as", "seeds holding [95% CI]",
                          "median effect [95% CI]", "robust?"],
-                        [[f"`{v.claim.name}`", v.claim.kind, f"**{v.verdict}**", v.claim.meaning(v.verdict),
+                        [[f"`{v.claim.name}`", v.claim.kind, f"**{v.shown()}**", v.meaning(),
                           v.rate(), v.effect(), "robust" if not v.flips else "fragile"]
                          for v in verdicts if v.verdict != "not run"])
     if option == "short":
         return md_table(["claim", "the paper says", "verdict", "holds (seed:yes/no/?)", "robust?",
                          "margin per seed (bar)", "ours: mean ± std", "of", "paper"],
-                        [[f"`{v.claim.name}`", v.claim.paper, f"**{v.verdict}**", v.holds_for(),
+                        [[f"`{v.claim.name}`", v.claim.paper, f"**{v.shown()}**", v.holds_for(),
                           v.robustness(), v.margins(), v.ours(), v.measure(), v.claim.paper_value]
                          for v in verdicts if v.claim.kind == "paper"])
     chosen = [v for v in verdicts if not option or v.claim.section == option]
     return md_table(["claim", "kind", "the paper says (source)", "verdict", "holds (seed:yes/no/?)",
                      "robust?", "margin per seed (bar)", "ours: mean ± std", "per seed", "of", "paper"],
                     [[f"`{v.claim.name}`", v.claim.kind, f"{v.claim.paper} ({v.claim.source})",
-                      f"**{v.verdict}**", v.holds_for(), v.robustness(), v.margins(), v.ours(), v.seeds(),
+                      f"**{v.shown()}**", v.holds_for(), v.robustness(), v.margins(), v.ours(), v.seeds(),
                       v.measure(), v.claim.paper_value]
                      for v in chosen])
 
@@ -345,7 +393,7 @@ def block_central(verdicts):
     holding with their interval, the median effect with its interval."""
     return md_table(["claim", "the paper says", "verdict", "reads as", "seeds holding [95% CI]",
                      "median effect [95% CI]", "effect: the ratio of"],
-                    [[f"`{v.claim.name}`", v.claim.paper, f"**{v.verdict}**", v.claim.meaning(v.verdict),
+                    [[f"`{v.claim.name}`", v.claim.paper, f"**{v.shown()}**", v.meaning(),
                       v.rate(), v.effect(), EFFECT_OF.get(v.claim.test.__name__, "-") if v.effect() != "-" else "-"]
                      for v in verdicts if v.claim.central and v.claim.kind in ("paper", "ours")])
 
@@ -587,7 +635,7 @@ def report(argv):
     ran = [v for v in verdicts if v.verdict != "not run"]
     width = max([len(v.claim.name) for v in ran] + [1])
     for v in ran:
-        print(f"{v.claim.name:{width}}  {v.verdict:15} holds {v.rate():18} effect {v.effect()}  "
+        print(f"{v.claim.name:{width}}  {v.shown():15} holds {v.rate():18} effect {v.effect()}  "
               f"ours {v.ours()} (seeds {v.seeds()}; {v.measure()})  paper {v.claim.paper_value}  [{v.claim.kind}]\n"
               f"{'':{width}}  per seed {v.holds_for()}; margin {v.margins()}; {v.robustness()}")
     if len(ran) < len(verdicts):

@@ -9,7 +9,7 @@ writer and number parser of the project, and the one definition of t_mem / t_gen
 Numbers are written with six significant digits (fmt): what the golden-curve test compares.
 """
 import csv
-import fcntl
+import errno
 import os
 
 LOGGED = ("train_loss", "test_loss", "train_acc", "test_acc")  # a curve's values at each logged step
@@ -45,13 +45,25 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def lock_exclusive(f):
+    """Block until this process holds the exclusive lock of the open file f (released when f is
+    closed): what lets several grok.py share one --out. fcntl's, so Linux and macOS; elsewhere
+    (Windows) an OSError that says so, in one line."""
+    try:
+        import fcntl
+    except ImportError:
+        raise OSError(errno.ENOSYS, "grok.py locks its files with fcntl, which this system (Windows?) "
+                      "does not have: run it under Linux, macOS or WSL") from None
+    fcntl.flock(f, fcntl.LOCK_EX)
+
+
 def upsert_csv(path, rows, columns, key=("exp", "run")):
     """Write `rows` into the CSV at `path`, replacing earlier rows with the same key: a rerun updates
     its rows, never duplicates them, and leaves the other experiments' rows alone."""
     new_keys = {tuple(str(r[k]) for k in key) for r in rows}
     with open(path + ".lock", "w") as lock:
         # several grok.py sharing one --out (run_all.sh --list | parallel) must not lose rows
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock_exclusive(lock)
         kept = []
         if os.path.exists(path):
             kept = [r for r in read_csv(path) if tuple(r[k] for k in key) not in new_keys]

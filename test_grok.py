@@ -100,6 +100,24 @@ def test_download_keeps_only_files_with_the_right_checksum(tmp_path, monkeypatch
     assert sorted(os.listdir(tmp_path)) == sorted(n + ".gz" for n in tasks.IDX_FILES)
 
 
+def test_a_failed_download_leaves_no_folder_behind(tmp_path, monkeypatch):
+    """An empty folder would look like data to the next command (and to a test that checks for it)."""
+    def fail(url, timeout):
+        raise OSError("no network")
+    monkeypatch.setattr(tasks.urllib.request, "urlopen", fail)
+    with pytest.raises(tasks.DataError, match="downloading"):
+        tasks.mnist(str(tmp_path / "mnist"))
+    assert not os.path.exists(tmp_path / "mnist")
+
+
+def test_without_fcntl_grok_says_so_in_one_line(tmp_path, capsys, monkeypatch):
+    """Windows has no fcntl: importing the project works, and a run stops with one line, exit 2."""
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # import fcntl now raises ImportError
+    assert run_cli(["--exp", "base", "--p", "11", "--steps", "5", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fcntl" in err and "WSL" in err
+
+
 @pytest.mark.skipif(not all(tasks.find_idx("/usr/share/datasets/fashion-mnist", n) for n in tasks.IDX_FILES),
                     reason="Debian's dataset-fashion-mnist is not installed (its four IDX files)")
 def test_real_fashion_mnist_loads():
@@ -829,6 +847,22 @@ def test_report_refuses_one_comparison_made_under_two_numerics(tmp_path, capsys)
     write_one_run(str(tmp_path), numerics_of=lambda arm: "portable" if arm == "base" else "native")
     assert report.main(["--out", str(tmp_path)]) == 2
     assert "mixes numerics" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change, words", [(dict(p=23.0), "at p = 23"), (dict(p=113.0), "at p = 113"),
+                                            (dict(frac_train=0.5), "at training fraction 0.5"),
+                                            (dict(steps=1500.0), "at 1,500 steps"), (dict(lr=3e-3), "at lr 0.003")])
+def test_a_verdict_on_runs_not_at_the_papers_setting_names_the_departure(change, words):
+    claim = next(c for c in claims.CLAIMS if c.name == "add_mlp_ticket_early")
+    rows = [dict(exp="ticket_vs_norm", task="add", model="mlp", arm=arm, seed=0.0, steps=50000.0, prune_rate=k,
+                 t_mem=100.0, t_gen=t_gen, run=f"r-{arm}", lr=1e-3, weight_decay=1.0, threshold=0.95, p=67.0,
+                 frac_train=0.4, ordered="False", numerics=numerics.REFERENCE)
+            for arm, k, t_gen in (("base", 0.0, 20000.0), ("ticket", 0.6, 1000.0))]
+    at_paper = report.judge(claim, rows, {})
+    assert at_paper.shown() == "reproduced" and at_paper.meaning() == "for the paper"
+    v = report.judge(claim, [{**r, **change} for r in rows], {})
+    assert v.verdict == "reproduced" and v.shown() == f"reproduced ({words}: not the paper's setting)"
+    assert "not the paper's setting" in v.meaning()
 
 
 def test_report_refuses_two_tickets_where_a_claim_needs_one(tmp_path, capsys):

@@ -20,7 +20,6 @@ batch writes the same curves.csv, byte for byte, as the run trained alone (teste
 own folder, checkpoints, resume state and lock.
 """
 import dataclasses
-import fcntl
 import hashlib
 import json
 import math
@@ -38,7 +37,7 @@ import tasks
 import tickets
 from models import MLP, MnistMLP, ParityMLP, PolyMLP, Transformer, edge_popup_mask
 from adamw import adamw_update
-from tables import grokking_times, write_csv
+from tables import grokking_times, lock_exclusive, write_csv
 
 IMAGE_TASKS = ("mnist", "fashion")
 VECTOR_TASKS = {"poly": (tasks.poly, PolyMLP), "parity": (tasks.parity, ParityMLP)}  # v3's: data, network
@@ -350,7 +349,7 @@ def train_many(members, out, device="cpu", batch=0, log=print):
             os.makedirs(os.path.join(run_dir(out, run), "ckpt"), exist_ok=True)
             locks[run.id] = open(os.path.join(run_dir(out, run), "lock"), "w")
             # Another grok.py on the same --out training this run: wait for it, then reuse its result.
-            fcntl.flock(locks[run.id], fcntl.LOCK_EX)
+            lock_exclusive(locks[run.id])
             summaries[i] = finished(out, run)
             if summaries[i] is not None:
                 locks.pop(run.id).close()
