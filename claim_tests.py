@@ -162,7 +162,7 @@ def sooner(a, b):
 
 
 def grokked(s):
-    """False when the base never reached t_gen: its mask is then a transition ticket (SPEC 4)."""
+    """False when the base never reached t_gen: its mask is then a transition ticket (v3 calls only masks of a generalized network grokked tickets)."""
     return s.arm("base")["t_gen"] is not None
 
 

@@ -235,8 +235,8 @@ def grokking_note(base_row, seed):
     if base_row["t_gen"] is not None:
         return ""
     print(f"WARNING: seed {seed}: the base run never reached t_gen (P = {base_row['threshold']:.0%}) "
-          f"in {base_row['steps']} steps, so its mask is NOT a grokking ticket (SPEC "
-          "section 4); rerun with more --steps", file=sys.stderr)
+          f"in {base_row['steps']} steps, so its mask is NOT a grokking ticket (v3: only "
+          "a generalized network's mask is); rerun with more --steps", file=sys.stderr)
     return "base never reached t_gen: a transition ticket, not a grokking ticket"
 
 
@@ -341,7 +341,7 @@ def exp_mask_or_init(args):
 
 def exp_phase_tickets(args):
     """Tickets whose mask comes from the base's checkpoint at step s = 2k, 4k, ... up to the base's
-    length (SPEC section 7; memorization, transition, generalization), rewound to theta_0, against
+    length (v3 §3.2 Fig. 4(a); memorization, transition, generalization), rewound to theta_0, against
     base. source_test_acc is the base's test accuracy at step s. The last mask, from the base's final
     weights, is the grokking ticket's (the same curve, tested)."""
     bases, jobs = train_bases("phase_tickets", args), []

@@ -116,7 +116,7 @@ def parse_args(argv):
     paragraphs = __doc__.split("\n\n")
     ap = Parser(prog="grok.py", description="\n\n".join(paragraphs[i] for i in (2, 4, 5)),
                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                epilog="Defaults are the paper's settings for the task (SPEC sections 2-4): modular "
+                epilog="Defaults are the paper's settings for the task (arXiv:2310.19470 and the authors' code): modular "
                        "arithmetic 50,000 steps, weight decay 1.0, P = 0.95; MNIST 100,000 steps, "
                        "weight decay 0.1, P = 0.85, MSE loss. poly: the authors' config, 10,000 steps, "
                        "lr 1e-2, weight decay 1; parity: ours, 20,000 steps, lr 1e-2, weight decay 0.1 "

@@ -72,7 +72,7 @@ class Masked(nn.Module):
 
 
 class MLP(Masked):
-    """logits = W_U W_out ReLU(W_in (E[a] + E[b])), E = W_E's columns (SPEC section 3)."""
+    """logits = W_U W_out ReLU(W_in (E[a] + E[b])), E = W_E's columns (the paper's MLP)."""
 
     def __init__(self, p=67, d_emb=500, d_hidden=48, kappa=1.0, seed=0):
         super().__init__()
@@ -117,7 +117,7 @@ class MLP(Masked):
 
 class Transformer(Masked):
     """One block, causal single-head attention and a ReLU MLP, residual connections, input [a, b],
-    no positional embedding, logits read at the last position (SPEC section 3):
+    no positional embedding, logits read at the last position (the authors' code, which made the figures):
         x_i = E[t_i];  r_i = x_i + W_O sum_j softmax_j(q_i . k_j / sqrt(d)) v_j  (j <= i);
         r'_i = r_i + W_out ReLU(W_in r_i);  logits = W_U r'_last."""
 
@@ -191,7 +191,7 @@ class Transformer(Masked):
 class DenseMLP(Masked):
     """A fully connected network on vector inputs, no biases: x -> W_1 x -> ... -> W_L x, with a ReLU
     after the layers listed in `relu` (1-based). `forward` is `direct`: nothing to regroup.
-      MNIST (SPEC 3):        dims 784, 200, 200, 10, ReLU after 1 and 2, kappa = 8 (the large
+      MNIST (the paper):      dims 784, 200, 200, 10, ReLU after 1 and 2, kappa = 8 (the large
                              initialisation that makes MNIST grok);
       polynomial (v3):       dims 40, 40, 48, 500, 1, ReLU after 1, 2 and 3, kappa = 1: the authors'
                              network (model.py, OnlyMLP_Polynominal, branch transfer: embed, ReLU,
@@ -226,7 +226,7 @@ class DenseMLP(Masked):
 
 
 def MnistMLP(seed=0):
-    """784 -> 200 -> 200 -> 10, ReLU, no biases, kappa = 8 (SPEC section 3)."""
+    """784 -> 200 -> 200 -> 10, ReLU, no biases, kappa = 8 (the paper's MNIST MLP)."""
     return DenseMLP((784, 200, 200, 10), relu=(1, 2), kappa=8.0, seed=seed)
 
 

@@ -72,7 +72,7 @@ def upsert_csv(path, rows, columns, key=("exp", "run")):
 
 def grokking_times(curves, threshold):
     """t_mem / t_gen: first logged step with train / test accuracy >= P (None when never reached);
-    tau_grok = t_gen / t_mem (SPEC section 4). A regression (curves without accuracies) has no
+    tau_grok = t_gen / t_mem (v3's definitions). A regression (curves without accuracies) has no
     accuracy: there t_mem / t_gen are the first steps whose train / test loss is at most (1 - P) times
     its value at theta_0 (ours; v3 gives no definition), i.e. the loss has fallen by the fraction P.
     `curves`: the logged rows of one run in step order, {step, train_acc, test_acc, train_loss, test_loss}."""

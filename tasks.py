@@ -7,7 +7,7 @@ parity, as full-batch tensors.
     data = poly(seed=0)                                   # 100 train / 100 test points, y = (x.beta)^2 / 2
     data = parity(seed=0)                                 # 1,000 train / 10,000 test strings of 40 bits
 
-Modular arithmetic (SPEC section 2): inputs are token pairs (a, b), the label is (a op b) mod p.
+Modular arithmetic (the paper's task): inputs are token pairs (a, b), the label is (a op b) mod p.
 By default the pairs are the unordered ones, a <= b with a = b included (67*68/2 = 2,278 for p = 67,
 the set the authors' figures used); `ordered=True` gives all p^2 pairs. The pairs are shuffled with the
 run's seed and the first `frac_train` of them are the training set.
@@ -16,7 +16,7 @@ Polynomial regression (v3 Fig. 2d, after Kumar et al. 2023): x ~ N(0, I/d) in d 
 y = (x . beta)^2 / 2 with beta ~ N(0, I), 100 training and 100 test points, mean squared error: a
 loss-based task (Data.loss = "regression"), whose t_mem / t_gen are read from losses (tables.grokking_times).
 
-Sparse parity (v3 Fig. 2e, after Barak et al. 2022; the paper gives no numbers, SPEC section 2):
+Sparse parity (v3 Fig. 2e, after Barak et al. 2022; the paper gives no numbers, these are ours):
 x uniform in {-1, +1}^40 plus a constant 1 input (a bias: see parity()), the label is the parity of
 the first 3 bits (1 when their product is -1), 1,000 training and 10,000 test strings, all drawn with
 the seed; cross-entropy on 2 classes.
@@ -24,7 +24,7 @@ the seed; cross-entropy on 2 classes.
 MNIST: the standard IDX files (`train-images-idx3-ubyte[.gz]`, ...; the torchvision layout
 `MNIST/raw/` works as-is), downloaded with checksums when missing. 1,000 training images are drawn with
 the seed from the official train split and the model is evaluated on the official test split (the
-authors' code did the reverse; SPEC section 2 decides for the standard way). Pixels are scaled to
+authors' code did the reverse; this project decides for the standard way). Pixels are scaled to
 [0, 1] and flattened to 784.
 """
 import gzip
@@ -52,7 +52,7 @@ class Data:
     n_classes: int  # 1 for a regression: one output
     n_tokens: int = 0  # vocabulary size p for token inputs, 0 for vectors
     loss: str = "cross_entropy"
-    """cross_entropy on classes; mse on one-hot classes (MNIST, SPEC 4); regression: mse on y"""
+    """cross_entropy on classes; mse on one-hot classes (the paper's MNIST loss); regression: mse on y"""
     digest: str = ""
     """idx_digest of the files read (image tasks); "" for data generated from a seed"""
 

@@ -214,7 +214,7 @@ def test_log_schedule_does_not_depend_on_the_runs_length():
 
 
 def test_grokking_times_count_a_step_at_exactly_p():
-    """SPEC section 4: t_mem / t_gen are the first steps with accuracy >= P, so P itself counts."""
+    """v3's definition: t_mem / t_gen are the first steps with accuracy >= P, so P itself counts."""
     curve = [dict(step=s, train_acc=a, test_acc=t) for s, a, t in ((0, 0.0, 0.0), (10, 0.95, 0.5), (20, 1.0, 0.95))]
     assert tables.grokking_times(curve, 0.95) == dict(t_mem=10, t_gen=20, tau_grok=2.0)
 
@@ -1056,7 +1056,7 @@ def test_every_experiment_runs_end_to_end(tmp_path, exp):
 
 
 def test_phase_tickets_take_every_checkpoint_up_to_the_base_length(tmp_path):
-    """SPEC section 7: masks every ckpt_every steps up to the base's length; the last is the base's final
+    """Masks every ckpt_every steps up to the base's length; the last is the base's final
     weights, so that phase ticket is the grokking ticket, curve for curve."""
     out = str(tmp_path)
     assert run_cli(["--exp", "phase_tickets", "--out", out] + TINY) == 0

@@ -201,7 +201,7 @@ def build_model(run, seed=None):
 def loss_fn(out, y, loss="cross_entropy"):
     """The task's loss (tasks.Data.loss) of outputs `out` (n, classes) against targets y."""
     if loss == "mse":
-        return F.mse_loss(out, F.one_hot(y, out.shape[1]).to(out.dtype))  # MSE on MNIST (SPEC 4)
+        return F.mse_loss(out, F.one_hot(y, out.shape[1]).to(out.dtype))  # MSE on MNIST (the paper's loss there)
     if loss == "regression":
         return F.mse_loss(out[:, 0], y)
     # float64: in float32 the log-softmax of a confident prediction rounds to exactly 0, the
