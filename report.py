@@ -2,23 +2,26 @@
 
     python report.py                 # one line per claim, on the committed CSVs under results/
     python report.py --out runs      # the same on your own runs: did the paper reproduce on your machine?
-    python report.py --write         # regenerate the marked blocks of RESULTS.md and README.md from results/
-    python report.py --check         # exit 1 when RESULTS.md or README.md is not what results/ gives (CI)
+    python report.py --write         # regenerate the marked blocks of RESULTS.md, README.md and docs/ from results/
+    python report.py --check         # exit 1 when one of them is not what results/ gives (CI)
     python report.py --sensitivity   # every verdict again with each judging choice moved one notch
 
 The claims are in claims.py, their tests in claim_tests.py. Each test runs on each seed's runs on its
-own; over the seeds that ran, the verdict is:
+own (and says so when the runs are not at the paper's setting); over the seeds that ran, the verdict is:
     reproduced      the claim holds for every seed
     partly          it holds for some seeds, not for the others (or they are inconclusive)
     not reproduced  it holds for no seed
     inconclusive    no seed can decide
     not run         no seed has the runs the claim needs
-Grokking is chaotic: the same command on another CPU or BLAS build moves t_gen by thousands of steps,
-so a claim stands only if it holds seed after seed, and the verdicts, not the step counts, are what
-should carry over between machines.
+Beside each verdict: the seeds on which it holds with the 95% Clopper-Pearson interval of that rate,
+and for a claim that compares steps the median over seeds of its per-seed ratio with a 95% bootstrap
+interval (intervals.py; a seed where an arm never reached P enters at the run's length, counted as
+censored). Grokking is chaotic: the same command on another CPU or BLAS build moves t_gen by thousands
+of steps, so a claim stands only if it holds seed after seed, and the verdicts, not the step counts,
+are what should carry over between machines.
 
-RESULTS.md and README.md hold blocks between `<!-- report:WHAT -->` and `<!-- /report -->`, where WHAT
-is `verdicts`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]`, `popup`,
+RESULTS.md, README.md and docs/ (PATHS) hold blocks between `<!-- report:WHAT -->` and `<!-- /report -->`,
+where WHAT is `central`, `verdicts`, `verdicts compact`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]`, `popup`,
 `popup_graph`, `analysis exp=E`, `numerics`, `sensitivity` or `bars`; --write fills them from results/, the prose around them is written by hand.
 """
 import argparse
@@ -593,9 +596,9 @@ def report(argv):
                                  epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     ap.add_argument("--out", action="append", help="results folder(s) to judge, each with summary.csv "
                     "and curves.csv in it or in its subfolders (default results; repeatable)")
-    ap.add_argument("--write", action="store_true", help="regenerate the blocks of RESULTS.md and "
-                    "README.md from results/")
-    ap.add_argument("--check", action="store_true", help="exit 1 when RESULTS.md or README.md is not "
+    ap.add_argument("--write", action="store_true", help="regenerate the blocks of RESULTS.md, "
+                    "README.md and docs/ from results/")
+    ap.add_argument("--check", action="store_true", help="exit 1 when one of those files is not "
                     "what results/ gives")
     ap.add_argument("--sensitivity", action="store_true", help="print every claim's verdict with each "
                     "judging choice (bars.BARS) moved one notch down / up")

@@ -8,7 +8,7 @@
 #   bash run_all.sh                                # 2-core CPU: roughly 16 hours (README); GPU: --device cuda
 #   bash run_all.sh --device cuda --out runs
 #   bash run_all.sh --list | parallel -j 8         # one command per experiment and seed, for a cluster
-#   bash run_all.sh --list --central --seeds 3-9   # the central comparisons' seeds 3-9 (results/ has 0-9)
+#   bash run_all.sh --list --central --seeds 3-9   # the central comparisons' seeds 3-9 (the ten seeds planned for RESULTS.md's central claims)
 #
 # --seeds S: comma-separated seeds or ranges (default 0,1,2). --central: only the five comparisons
 # that results/ holds at ten seeds (ticket_vs_norm on the MLP and the Transformer, pai, edge_popup,
