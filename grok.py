@@ -62,7 +62,7 @@ import experiments as ex
 import inner
 import tasks
 from paper import POPUP_STEPS, TASK_DEFAULTS
-from report import mean_std
+from tables import mean_std
 from trainer import IMAGE_TASKS, MODELS, VECTOR_TASKS, Diverged, UsageError, family
 
 TASKS = tuple(tasks.OPERATIONS) + IMAGE_TASKS + tuple(VECTOR_TASKS)

@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from tickets import edge_popup_mask, keep_all_but_lowest  # noqa: F401 (the masks' arithmetic)
+from tickets import edge_popup_mask
 
 
 class Masked(nn.Module):

@@ -11,6 +11,7 @@ Numbers are written with six significant digits (fmt): what the golden-curve tes
 import csv
 import errno
 import os
+import statistics
 
 LOGGED = ("train_loss", "test_loss", "train_acc", "test_acc")  # a curve's values at each logged step
 
@@ -86,3 +87,22 @@ def grokking_times(curves, threshold):
     t_mem = next((r["step"] for r in curves if reached(r, "train")), None)
     t_gen = next((r["step"] for r in curves if reached(r, "test")), None)
     return dict(t_mem=t_mem, t_gen=t_gen, tau_grok=t_gen / t_mem if t_mem and t_gen is not None else None)
+
+
+# Numbers as the tables show them
+
+def mean_std(values, spec, none="n.r."):
+    """'mean ± std' of the values that are not None (None = not reached: counted, not averaged);
+    the ± part only where there are two values or more, `none` where there is no value at all."""
+    reached = [v for v in values if v is not None]
+    if not reached:
+        return none
+    text = format(statistics.mean(reached), spec)
+    if len(reached) > 1:
+        text += " ± " + format(statistics.stdev(reached), spec)
+    missing = len(values) - len(reached)
+    return text + (f" ({missing} n.r.)" if missing else "")
+
+
+def ratio_text(r):
+    return "∞" if r >= 1e9 else f"{r:.1f}x" if r < 100 else f"{r:,.0f}x"

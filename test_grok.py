@@ -30,6 +30,7 @@ from tables import read_csv
 import adamw
 import analysis
 import bars
+import blocks
 import claim_tests
 import claims
 import experiments
@@ -1653,13 +1654,13 @@ def test_report_blocks_are_regenerated_and_checked(tmp_path):
     text = ("intro\n<!-- report:runs exp=prune_rate -->\nstale\n<!-- /report -->\nmiddle\n"
             "<!-- report:claims pai -->\n<!-- /report -->\n<!-- report:popup -->\n<!-- /report -->\n"
             "<!-- report:analysis exp=fourier -->\n<!-- /report -->\n")
-    new = report.fill(text, verdicts, rows, curves, analysis)
+    new = blocks.fill(text, verdicts, rows, curves, analysis)
     assert new.startswith("intro\n<!-- report:runs exp=prune_rate -->\n| arm |") and "stale" not in new
     assert "| ticket | 0.9 |  | 50,000 | 0,1 | 100 / 100 | n.r. / n.r. | n.r. |" in new
     assert "`pai_no_speedup`" in new and "`prune_rate_tau`" not in new
     assert "| ep | 0,1 | 0.95 ± 0.00 (0.68) |" in new
     assert "| entropy_in | ticket | 0,1 | 3.00 ± 0.00 | 1.00 ± 0.00 |" in new
-    assert report.fill(new, verdicts, rows, curves, analysis) == new  # regenerating a fresh file changes nothing
+    assert blocks.fill(new, verdicts, rows, curves, analysis) == new  # regenerating a fresh file changes nothing
 
 
 # Every bar of bars.BARS tested at its edge: a hand-made seed just inside it and one just outside,

@@ -1,0 +1,232 @@
+"""The Markdown tables of RESULTS.md, README.md and docs/ (report.PATHS), each made from the verdicts
+and the CSVs: between `<!-- report:WHAT -->` and `<!-- /report -->`, `fill` writes the table WHAT names
+(BLOCKS; report.py's docstring lists them). The prose around them is written by hand.
+
+    python report.py --write      # fills every block from results/
+    python report.py --check      # exits 1 when one is not what results/ gives (CI)
+"""
+import re
+
+from bars import BARS
+from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
+from report import matching, settings
+from tables import mean_std
+import numerics
+
+
+def md_table(header, lines):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(out + ["| " + " | ".join(str(c) for c in line) + " |" for line in lines])
+
+
+def block_verdicts(verdicts, option=""):
+    if option == "compact":  # every claim in one line: what RESULTS.md shows, docs/claims.md the rest
+        return md_table(["claim", "kind", "verdict", "reads as", "seeds holding [95% CI]",
+                         "median effect [95% CI]", "robust?"],
+                        [[f"`{v.claim.name}`", v.claim.kind, f"**{v.shown()}**", v.meaning(),
+                          v.rate(), v.effect(), "robust" if not v.flips else "fragile"]
+                         for v in verdicts if v.verdict != "not run"])
+    if option == "short":
+        return md_table(["claim", "the paper says", "verdict", "holds (seed:yes/no/?)", "robust?",
+                         "margin per seed (bar)", "ours: mean ± std", "of", "paper"],
+                        [[f"`{v.claim.name}`", v.claim.paper, f"**{v.shown()}**", v.holds_for(),
+                          v.robustness(), v.margins(), v.ours(), v.measure(), v.claim.paper_value]
+                         for v in verdicts if v.claim.kind == "paper"])
+    chosen = [v for v in verdicts if not option or v.claim.section == option]
+    return md_table(["claim", "kind", "the paper says (source)", "verdict", "holds (seed:yes/no/?)",
+                     "robust?", "margin per seed (bar)", "ours: mean ± std", "per seed", "of", "paper"],
+                    [[f"`{v.claim.name}`", v.claim.kind, f"{v.claim.paper} ({v.claim.source})",
+                      f"**{v.shown()}**", v.holds_for(), v.robustness(), v.margins(), v.ours(), v.seeds(),
+                      v.measure(), v.claim.paper_value]
+                     for v in chosen])
+
+
+LETTER = {"reproduced": "R", "partly": "P", "not reproduced": "N", "inconclusive": "I", "not run": "-"}
+
+
+def block_central(verdicts):
+    """The claims of the ten-seed comparisons (claims.CENTRAL): verdict, what it means, the seeds
+    holding with their interval, the median effect with its interval."""
+    return md_table(["claim", "the paper says", "verdict", "reads as", "seeds holding [95% CI]",
+                     "median effect [95% CI]", "effect: the ratio of"],
+                    [[f"`{v.claim.name}`", v.claim.paper, f"**{v.shown()}**", v.meaning(),
+                      v.rate(), v.effect(), EFFECT_OF.get(v.claim.test.__name__, "-") if v.effect() != "-" else "-"]
+                     for v in verdicts if v.claim.central and v.claim.kind in ("paper", "ours")])
+
+
+# What each step-comparing test's effect (claim_tests.Judged.effect) is the ratio of.
+EFFECT_OF = {"base_groks": "t_gen / t_mem of the base",
+             "ticket_before_base": "t_gen of the base / of the claim's arm", "no_speedup": "t_gen of the base / of the claim's arm",
+             "ticket_before_norm_controls": "t_gen of the sooner control / of the ticket",
+             "pai_no_speedup": "t_gen of the base / of the soonest PaI mask",
+             "ticket_before_pai": "t_gen of the soonest PaI mask / of the ticket"}
+
+
+def block_sensitivity(verdicts):
+    """The grid: each claim's verdict with each bar moved one notch down / up (R reproduced, P partly,
+    N not reproduced, I inconclusive, - not run; '·' where the verdict stays), for the bars that
+    change some verdict; the others are listed under the table."""
+    by_bar = {}
+    for label, name, _, _ in settings():
+        by_bar.setdefault(name, []).append(label)
+    changes = {(v.claim.name, label): verdict for v in verdicts for label, verdict in v.flips + v.original}
+    moving = [name for name, labels in by_bar.items() if any((v.claim.name, l) in changes
+                                                              for v in verdicts for l in labels)]
+    lines = []
+    for v in verdicts:
+        cells = [" / ".join(LETTER[changes[v.claim.name, l]] if (v.claim.name, l) in changes else "·"
+                            for l in by_bar[name]) for name in moving]
+        lines.append([f"`{v.claim.name}`", LETTER[v.verdict]] + cells)
+    original = {label for label, _, _, is_original in settings() if is_original}
+    header = ["claim", "verdict"] + [f"{name} ({' / '.join(('orig. ' if l in original else '') + l.split(' ', 1)[1] for l in by_bar[name])})"
+                                     for name in moving]
+    still = [name for name in by_bar if name not in moving]
+    return md_table(header, lines) + (f"\n\nNo verdict changes when moving: {', '.join(still)}." if still else "")
+
+
+def block_bars():
+    """Every bar of bars.BARS: its value, its notches, and where it came from."""
+    return md_table(["bar", "value", "notches", "from", "where it came from"],
+                    [[f"`{name}`", str(b.value), " / ".join(map(str, b.notches))
+                      + (f" (original: {b.original})" if b.original is not None else ""), b.origin, b.why]
+                     for name, b in BARS.items()])
+
+
+def parse_select(text):
+    sel = dict(kv.split("=", 1) for kv in text.split())
+    if "steps" in sel:
+        sel["steps"] = int(sel["steps"])
+    return sel
+
+
+def block_runs(rows, option):
+    """One line per task (when there are several), arm, k, mask source step and length, with its
+    values per seed."""
+    mine = matching(parse_select(option), rows)
+    several = len({r["task"] for r in mine}) > 1
+    groups = {}
+    for r in sorted(mine, key=lambda r: (r["seed"],)):
+        key = (r["task"], r["arm"], r["prune_rate"], r.get("source_step"), r["steps"])
+        groups.setdefault(key, []).append(r)
+    cell = lambda v, spec: "n.r." if v is None else format(v, spec)
+    # a regression (poly) has no accuracy: its final test loss instead
+    final, final_spec = (("final_test_loss", ".3g") if mine and all(r["final_test_acc"] is None for r in mine)
+                         else ("final_test_acc", ".3f"))
+    lines = []
+    for (task, arm, k, source, steps), rs in sorted(groups.items(), key=lambda kv: kv[0][0] if several else ""):
+        lines.append(([task] if several else []) + [
+            arm, f"{k:g}", "" if source is None else f"{source:,.0f}", f"{steps:,.0f}",
+            ",".join(f"{r['seed']:.0f}" for r in rs),
+            " / ".join(cell(r["t_mem"], ",.0f") for r in rs),
+            " / ".join(cell(r["t_gen"], ",.0f") for r in rs), mean_std([r["t_gen"] for r in rs], ",.0f"),
+            " / ".join(cell(r.get(final), final_spec) for r in rs),
+            " / ".join(cell(r["l1_final"], ",.0f") for r in rs),
+            " / ".join(cell(r["l2_final"], ".1f") for r in rs)])
+    return md_table((["task"] if several else []) + [
+        "arm", "k", "mask from step", "steps", "seeds", "t_mem", "t_gen", "t_gen mean ± std",
+        final.replace("_", " "), "final L1", "final L2"], lines)
+
+
+def block_popup(rows, curves):
+    """Edge-popup arms: test accuracy at v3 Table 1's steps, mean ± std over seeds, with the paper's."""
+    mine = [r for r in rows if r["exp"] == "edge_popup" and r["arm"] != "mem"]
+    lines = []
+    for arm in dict.fromkeys(r["arm"] for r in mine):
+        rs = [r for r in mine if r["arm"] == arm]
+        cells = []
+        for i, step in enumerate(POPUP_STEPS):
+            accs = []
+            for r in rs:
+                accs += [c["test_acc"] for c in curves.get(r["run"], []) if c["step"] == step]
+            text = mean_std(accs, ".2f", none="-")
+            paper = PAPER_TABLE_1.get(arm)
+            cells.append(text + (f" ({paper[i]:.2f})" if paper else ""))
+        lines.append([arm, ",".join(f"{r['seed']:.0f}" for r in rs)] + cells)
+    return md_table(["arm", "seeds"] + [f"step {s:,} (paper)" for s in POPUP_STEPS], lines)
+
+
+def block_popup_graph(rows, analysis):
+    """Edge-popup arms: the graph metrics of their masks (inner.exp_graph) at v3 Table 1's steps,
+    mean ± std over seeds, with the paper's (EP only)."""
+    mine = [r for r in rows if r["exp"] == "edge_popup" and r["arm"] != "mem"]
+    lines = []
+    for metric in POPUP_GRAPH_METRICS:
+        for arm in dict.fromkeys(r["arm"] for r in mine):
+            rs = [r for r in mine if r["arm"] == arm and ("graph", r["run"]) in analysis]
+            if not rs:
+                continue
+            cells = []
+            for i, step in enumerate(POPUP_STEPS):
+                values = [analysis[("graph", r["run"])].get(metric, {}).get(step) for r in rs]
+                text = mean_std([v for v in values if v is not None], ".3f", none="-")
+                paper = PAPER_TABLE_1_GRAPH.get((arm, metric), (None,) * len(POPUP_STEPS))[i]
+                cells.append(text + (f" ({paper})" if paper is not None else ""))
+            lines.append([metric, arm, ",".join(f"{r['seed']:.0f}" for r in rs)] + cells)
+    return md_table(["metric", "arm", "seeds"] + [f"step {s:,} (paper)" for s in POPUP_STEPS], lines)
+
+
+POPUP_GRAPH_METRICS = ("weighted_spectral_gap", "ramanujan_gap", "spectral_gap", "average_shortest_path")
+
+
+ANALYSIS_STEPS = (0, 2000, 4000, 10000, 14000, 20000, 30000, 50000)
+PAPER_FOURIER = {("base", "authors_entropy_in"): {14000: 3.41, 20000: 3.29, 30000: 3.23},
+                 ("ticket", "authors_entropy_in"): {0: 3.456, 2000: 3.26}}  # read off v3 Fig. 8
+
+
+def block_analysis(rows, analysis, option):
+    """Mean ± std over seeds of each metric of an analysis (option: exp=fourier or exp=graph) at
+    ANALYSIS_STEPS, per arm, with the values the paper's figure shows beside (PAPER_FOURIER)."""
+    exp = parse_select(option)["exp"]
+    mine = [r for r in rows if r["exp"] == exp]
+    metrics = sorted({m for r in mine for m in analysis.get((exp, r["run"]), {})} - {"test_acc", "entropy_flat"})
+    lines = []
+    for metric in metrics:
+        for arm in dict.fromkeys(r["arm"] for r in mine):
+            runs = [r for r in mine if r["arm"] == arm]
+            cells = []
+            for step in ANALYSIS_STEPS:
+                values = [analysis.get((exp, r["run"]), {}).get(metric, {}).get(step) for r in runs]
+                text = mean_std([v for v in values if v is not None], ".2f", none="-")
+                paper = PAPER_FOURIER.get((arm, metric), {}).get(step) if exp == "fourier" else None
+                cells.append(text + (f" ({paper})" if paper else ""))
+            lines.append([metric, arm, ",".join(f"{r['seed']:.0f}" for r in runs)] + cells)
+    return md_table(["metric", "arm", "seeds"] + [f"step {s:,}" for s in ANALYSIS_STEPS], lines)
+
+
+def block_numerics(rows):
+    """Which numerics made each experiment's runs, seed by seed: portable (numerics.REFERENCE, the
+    same bits on any x86-64 CPU with AVX2) or legacy (machine-specific, to be rerun)."""
+    groups = {}
+    for r in rows:
+        key = (r["exp"], r["model"], r["steps"], r.get("numerics") or "not recorded")
+        tasks, seeds = groups.setdefault(key, (set(), set()))
+        tasks.add(r["task"])
+        seeds.add(int(r["seed"]))
+    lines = [[f"`{exp}`", ", ".join(sorted(tasks)), model, f"{steps:,.0f}", ",".join(map(str, sorted(seeds))),
+              "portable" if numerics.portable(made) else made]
+             for (exp, model, steps, made), (tasks, seeds) in sorted(groups.items(), key=str)]
+    return md_table(["experiment", "task", "model", "steps", "seeds", "numerics"], lines)
+
+
+BLOCK = re.compile(r"(<!-- report:([^\n]*?) -->\n)(.*?)(<!-- /report -->)", re.S)
+BLOCKS = ("verdicts", "central", "claims", "runs", "popup", "popup_graph", "analysis", "numerics", "sensitivity", "bars")
+
+
+def fill(text, verdicts, rows, curves, analysis):
+    """`text` with every report block regenerated."""
+    def one(m):
+        what, _, option = m.group(2).strip().partition(" ")
+        if what not in BLOCKS:
+            raise ValueError(f"unknown report block {what!r}; one of {', '.join(BLOCKS)}")
+        body = {"verdicts": lambda: block_verdicts(verdicts, option),
+                "claims": lambda: block_verdicts(verdicts, option),
+                "central": lambda: block_central(verdicts),
+                "runs": lambda: block_runs(rows, option),
+                "popup": lambda: block_popup(rows, curves),
+                "popup_graph": lambda: block_popup_graph(rows, analysis),
+                "analysis": lambda: block_analysis(rows, analysis, option),
+                "numerics": lambda: block_numerics(rows),
+                "sensitivity": lambda: block_sensitivity(verdicts),
+                "bars": block_bars}[what]()
+        return m.group(1) + body + "\n" + m.group(4)
+    return BLOCK.sub(one, text)
