@@ -73,7 +73,7 @@ TASKS_TICKET = "python grok.py --exp ticket --task {} --seeds 0,1,2 --out runs/t
 TF_TVN = "python grok.py --exp ticket_vs_norm --model transformer --seeds 0-9 --out runs/transformer"
 MNIST_TVN = ("python grok.py --exp ticket_vs_norm --task mnist --seeds 0,1,2 "
              "--data-dir data/mnist-5k --out runs/mnist")
-# the paper's MNIST length: shorter runs (an earlier session's 20,000 steps, where the base had barely
+# the paper's MNIST length: shorter runs (the 20,000-step runs made first, where the base had barely
 # passed P = 85%, so its mask was close to a transition ticket) are shown, not judged
 MNIST_STEPS = 100_000
 PAPER = "python grok.py --exp {} --seeds 0,1,2 --out runs/paper"

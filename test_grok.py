@@ -455,7 +455,7 @@ def test_the_poly_network_is_the_authors_three_relus():
     expected = relu(relu(relu(x @ W[0].T) @ W[1].T) @ W[2].T) @ W[3].T
     torch.testing.assert_close(net(x), expected)
     assert [w.shape for w in W] == [(40, 5), (48, 40), (500, 48), (1, 500)]
-    # earlier sessions' poly runs had one ReLU: a run without net "relu3" names that network, not built
+    # the poly runs made before 2026-12-03 had one ReLU: a run without net "relu3" names that network, not built
     with pytest.raises(trainer.UsageError, match="no longer built"):
         trainer.build_model(trainer.Run(task="poly"))
     assert trainer.build_model(trainer.Run(task="poly", net="relu3")).relu == (1, 2, 3)

@@ -42,7 +42,7 @@ from tables import grokking_times, lock_exclusive, write_csv
 IMAGE_TASKS = ("mnist", "fashion")
 VECTOR_TASKS = {"poly": (tasks.poly, PolyMLP), "parity": (tasks.parity, ParityMLP)}  # v3's: data, network
 # Run.net of the tasks whose network changed after runs were made, so that no id names two networks:
-# poly's is the authors' three-ReLU network (earlier sessions' runs had one ReLU, net "")
+# poly's is the authors' three-ReLU network (runs made before 2026-12-03 had one ReLU, net "")
 NETS = {"poly": "relu3"}
 
 
