@@ -1,7 +1,7 @@
 """Shared test fixtures (test_grok.py imports them) and the markers: `slow` (end-to-end runs of
 several seconds each) and `cuda` (needs a GPU).
 
-    python -m pytest -q test_grok.py                  # everything (about 2.5 minutes on 2 cores)
+    python -m pytest -q test_grok.py                  # everything (about three minutes on 2 cores)
     python -m pytest -q test_grok.py -m "not slow"    # the specification checks, under a minute
 """
 import gzip
