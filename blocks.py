@@ -49,9 +49,10 @@ def block_central(verdicts):
     holding with their interval, the median effect with its interval."""
     return md_table(["claim", "the paper says", "verdict", "reads as", "seeds holding [95% CI]",
                      "median effect [95% CI]", "effect: the ratio of"],
-                    [[f"`{v.claim.name}`", v.claim.paper, f"**{v.shown()}**", v.meaning(),
-                      v.rate(), v.effect(), EFFECT_OF.get(v.claim.test.__name__, "-") if v.effect() != "-" else "-"]
-                     for v in verdicts if v.claim.central and v.claim.kind in ("paper", "ours")])
+                    [[f"`{v.claim.name}`", v.claim.paper, f"**{v.shown()}**", v.meaning(), v.rate(), effect,
+                      EFFECT_OF.get(v.claim.test.__name__, "-") if effect != "-" else "-"]
+                     for v in verdicts if v.claim.central and v.claim.kind in ("paper", "ours")
+                     for effect in [v.effect()]])  # one bootstrap per claim
 
 
 # What each step-comparing test's effect (claim_tests.Judged.effect) is the ratio of.

@@ -25,3 +25,8 @@ TASK_DEFAULTS = {
 }
 # The modular task's data: p = 67, 40% of the 2,278 unordered pairs for training
 MODULAR = dict(p=67, frac_train=0.4, ordered=False)
+
+
+def family(task):
+    """modular, images, poly or parity: what decides a task's defaults (TASK_DEFAULTS), network and loss."""
+    return "images" if task in ("mnist", "fashion") else task if task in ("poly", "parity") else "modular"

@@ -35,7 +35,7 @@ from bars import BARS, judging
 from claim_tests import Ambiguous, Judged, Missing, Seed
 from claims import CLAIMS, Claim
 from intervals import clopper_pearson, median_interval
-from paper import MODULAR, TASK_DEFAULTS
+from paper import MODULAR, TASK_DEFAULTS, family
 from tables import LOGGED, grokking_times, mean_std, number, ratio_text, read_csv  # noqa: F401 (mean_std: report.mean_std)
 
 PATHS = ("RESULTS.md", "README.md", "docs/claims.md", "docs/experiments.md", "docs/numerics.md")
@@ -227,10 +227,6 @@ class Verdict:
                         for s, (h, *_) in self.per_seed.items()) or "-"
 
 
-def family_of(task):
-    return "images" if task in ("mnist", "fashion") else task if task in ("poly", "parity") else "modular"
-
-
 def departures(claim, rows):
     """How the runs a claim is judged on depart from the paper's setting of its comparison (paper.py):
     ["at p = 23", "at 1,500 steps", ...], empty at the paper's setting. Checked: the data (p, the
@@ -238,7 +234,7 @@ def departures(claim, rows):
     learning rate, weight decay and length (shorter than the claim's command; an extended base is
     not a departure). A column a row does not have (written before it was recorded) is not checked."""
     task = claim.select.get("task", "add")
-    paper = {**TASK_DEFAULTS[family_of(task)], **(MODULAR if family_of(task) == "modular" else {})}
+    paper = {**TASK_DEFAULTS[family(task)], **(MODULAR if family(task) == "modular" else {})}
     words = re.search(r"--steps (\d+)", claim.command)
     paper["steps"] = claim.select.get("steps") or (int(words.group(1)) if words else paper["steps"])
     found = []
@@ -249,7 +245,7 @@ def departures(claim, rows):
             found.append(text.format(", ".join(f"{v:,g}" if isinstance(v, float) else str(v) for v in shown)))
 
     bases = [r for r in rows if r["arm"] == "base"]
-    if family_of(task) == "modular":
+    if family(task) == "modular":
         check("p", paper["p"], "at p = {}", rows)
         check("frac_train", paper["frac_train"], "at training fraction {}", rows)
         if any(r.get("ordered") in ("True", True) for r in rows):

@@ -37,6 +37,7 @@ import tasks
 import tickets
 from models import MLP, MnistMLP, ParityMLP, PolyMLP, Transformer, edge_popup_mask
 from adamw import adamw_update
+from paper import family  # noqa: F401 (trainer.family: grok.py, experiments.py)
 from tables import grokking_times, lock_exclusive, write_csv
 
 IMAGE_TASKS = ("mnist", "fashion")
@@ -46,9 +47,6 @@ VECTOR_TASKS = {"poly": (tasks.poly, PolyMLP), "parity": (tasks.parity, ParityML
 NETS = {"poly": "relu3"}
 
 
-def family(task):
-    """modular, images, poly or parity: what decides a task's defaults, network and loss."""
-    return "images" if task in IMAGE_TASKS else task if task in VECTOR_TASKS else "modular"
 MODELS = {"mlp": MLP, "transformer": Transformer}
 
 
