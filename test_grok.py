@@ -819,6 +819,7 @@ def test_every_run_records_its_numerics(tmp_path):
     assert run_cli(["--exp", "base", "--p", "23", "--steps", "5", "--out", str(tmp_path)]) == 0
     (row,) = read_csv(tmp_path / "summary.csv")
     assert row["numerics"] == numerics.key("cpu")
+    assert (row["p"], row["frac_train"], row["ordered"]) == ("23", "0.4", "False")  # what report.departures reads
     config = json.load(open(tmp_path / row["run"] / "config.json"))
     assert config["numerics"] == row["numerics"] and config["machine"]["threads"] == 1
     assert {"device", "torch", "cpu_capability", "mkl_cbwr", "cpu"} <= set(config["machine"])
