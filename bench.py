@@ -29,6 +29,7 @@ numerics.pin(native="--native-numerics" in sys.argv[1:])  # before torch (numeri
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode
 
+import runs
 import trainer
 
 
@@ -57,18 +58,18 @@ def timed(fn, n, device, repeats=3):
 
 def paper_run(model_name, seed=0, data_dir=""):
     image = model_name == "mnist"
-    return trainer.Run(task="mnist" if image else "add", model="mlp" if image else model_name, seed=seed,
+    return runs.Run(task="mnist" if image else "add", model="mlp" if image else model_name, seed=seed,
                        steps=100_000 if image else 50_000, weight_decay=0.1 if image else 1.0,
                        threshold=0.85 if image else 0.95, data_dir=data_dir if image else "")
 
 
 def members(model_name, R, device, data_dir=""):
     """R dense runs (seeds 0 ... R-1) ready to be stacked; one data split shared (timing only)."""
-    data = trainer.load_data(paper_run(model_name, 0, data_dir)).to(device)
+    data = runs.load_data(paper_run(model_name, 0, data_dir)).to(device)
     found = []
     for seed in range(R):
         run = paper_run(model_name, seed, data_dir)
-        model = trainer.build_model(run).to(device)
+        model = runs.build_model(run).to(device)
         params, decay = trainer.trainable(model, run)
         theta = torch.cat([p.detach().flatten() for p in params])
         found.append(trainer.Member(run, model, data, [], 0, theta, torch.zeros_like(theta),
@@ -91,7 +92,7 @@ def bench(model_name, device, n, data_dir=""):
     t_ours = timed(step, n, device) + timed(evaluate, max(3, n // 20), device) * n_logs / run.steps
     f_ours = flops(step) + flops(evaluate) * n_logs / run.steps
 
-    model = trainer.build_model(run).to(device)
+    model = runs.build_model(run).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=run.lr, betas=run.betas, eps=run.eps,
                             weight_decay=run.weight_decay)
 

@@ -20,10 +20,10 @@ import torch
 import numerics
 import tasks
 import tickets
-from paper import POPUP_STEPS  # the steps where v3's Table 1 reports test accuracy
 from models import MLP, DenseMLP
-from trainer import (IMAGE_TASKS, NETS, Diverged, Run, UsageError, build_model, family, load_checkpoint,
-                     load_data, loss_fn, run_dir, train_many)
+from paper import POPUP_STEPS, family  # POPUP_STEPS: where v3's Table 1 reports test accuracy
+from runs import IMAGE_TASKS, NETS, Run, UsageError, build_model, load_data
+from trainer import Diverged, load_checkpoint, loss_fn, run_dir, train_many
 from tables import read_csv, upsert_csv
 
 SUMMARY_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "weight_decay", "lr", "steps",

@@ -1,5 +1,5 @@
-"""Grokking tickets: the command line of the paper's experiments (experiments.py, inner.py; the
-trainer is trainer.py).
+"""Grokking tickets: the command line of the paper's experiments (experiments.py, inner.py; a
+run's settings are runs.py's, its training trainer.py's).
 
     python grok.py --exp ticket_vs_norm                 # MLP on a+b mod 67, seed 0: base, ticket, same-L1, same-L2
     python grok.py --exp ticket --model transformer --seeds 0,1,2
@@ -61,9 +61,10 @@ import torch  # noqa: E402
 import experiments as ex
 import inner
 import tasks
-from paper import POPUP_STEPS, TASK_DEFAULTS
+from paper import POPUP_STEPS, TASK_DEFAULTS, family
+from runs import IMAGE_TASKS, MODELS, VECTOR_TASKS, UsageError
 from tables import mean_std
-from trainer import IMAGE_TASKS, MODELS, VECTOR_TASKS, Diverged, UsageError, family
+from trainer import Diverged
 
 TASKS = tuple(tasks.OPERATIONS) + IMAGE_TASKS + tuple(VECTOR_TASKS)
 
@@ -222,7 +223,7 @@ def parse_args(argv):
     if args.batch is None:
         args.batch = CPU_BATCH if args.device == "cpu" else 0
     args.data = ""
-    if image:  # downloaded first if missing: a run's identity holds what its data is (trainer.Run.data)
+    if image:  # downloaded first if missing: a run's identity holds what its data is (runs.Run.data)
         args.data_dir = os.path.abspath(args.data_dir or tasks.DEFAULT_DIRS[args.task])
         args.data = tasks.idx_digest(args.data_dir, args.task)
     if args.exp == "no_wd" and rates_given is None:  # the paper's grid and, around its critical k, 0.80 ... 0.89

@@ -13,11 +13,12 @@ import os
 import statistics
 
 import analysis
-from paper import POPUP_STEPS
 from experiments import (by_seed, checkpoint, checkpoint_steps, grokking_note, test_acc_at, ticket_job,
                          ticket_run, train_bases, train_edge_popup, train_jobs)
+from paper import POPUP_STEPS, family
 from tables import upsert_csv
-from trainer import UsageError, family, load_checkpoint, run_dir
+from runs import UsageError
+from trainer import load_checkpoint, run_dir
 
 ANALYSIS_COLUMNS = ["exp", "task", "model", "arm", "seed", "prune_rate", "run", "step", "metric", "value"]
 

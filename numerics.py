@@ -34,7 +34,7 @@ import platform
 PORTABLE = {"AuthenticAMD": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"},
             "GenuineIntel": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT"}}
 # The numerics every committed result was made with (AMD): a run with these numerics keeps the id it
-# had before numerics were recorded (trainer.settings leaves them out of the identity).
+# had before numerics were recorded (runs.settings leaves them out of the identity).
 REFERENCE = "cpu AVX2 MKL_CBWR=AVX2 torch 2.13.0+cpu"
 
 
@@ -65,7 +65,7 @@ _chosen = []
 
 def pin(native=False, environ=None, cpuinfo="/proc/cpuinfo"):
     """Set this vendor's portable kernels (PORTABLE) in `environ` (default: this process's, where the
-    first call decides: trainer.py calls pin() for whoever imports it first, which must not undo an
+    first call decides: runs.py and trainer.py call pin() for whoever imports them first, which must not undo an
     entry point's --native-numerics) unless `native`, the vendor has none, or the user has set them.
     Call before importing torch; afterwards it changes nothing, and key() reports what torch uses."""
     if environ is None:

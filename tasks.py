@@ -192,7 +192,7 @@ def idx_arrays(folder, dataset="mnist"):
 def idx_digest(folder, dataset="mnist", arrays=None):
     """What the data of an image run is: the first 16 hex digits of the sha256 of the four IDX arrays
     (each as its shape, then its bytes), whatever the folder and whether gzipped or not. Part of a
-    run's identity (trainer.Run.data)."""
+    run's identity (runs.Run.data)."""
     h = hashlib.sha256()
     for array in arrays if arrays is not None else idx_arrays(folder, dataset):
         h.update(repr(array.shape).encode())

@@ -40,6 +40,7 @@ import report
 import tables
 import tasks
 import trainer
+from runs import Run, UsageError, build_model, load_data
 import tickets
 import models
 from models import MLP, Masked, MnistMLP, Transformer
@@ -422,9 +423,9 @@ def test_a_shuffled_mask_keeps_the_count_of_each_matrix_or_row_at_other_places(w
 
 
 def test_reinit_draws_another_theta0_of_the_same_law():
-    run = trainer.Run(seed=0, p=67)
-    theta0 = trainer.build_model(run).weights()
-    other = trainer.build_model(run, seed=tickets.stream_seed(0, "reinit")).weights()
+    run = Run(seed=0, p=67)
+    theta0 = build_model(run).weights()
+    other = build_model(run, seed=tickets.stream_seed(0, "reinit")).weights()
     for name, w in theta0.items():
         w2, std = other[name].detach(), 1 / math.sqrt(w.shape[1])  # N(0, kappa / sqrt(fan_in)), kappa 1
         assert w2.shape == w.shape and not torch.equal(w2, w.detach())
@@ -456,9 +457,9 @@ def test_the_poly_network_is_the_authors_three_relus():
     torch.testing.assert_close(net(x), expected)
     assert [w.shape for w in W] == [(40, 5), (48, 40), (500, 48), (1, 500)]
     # the poly runs made before 2026-12-03 had one ReLU: a run without net "relu3" names that network, not built
-    with pytest.raises(trainer.UsageError, match="no longer built"):
-        trainer.build_model(trainer.Run(task="poly"))
-    assert trainer.build_model(trainer.Run(task="poly", net="relu3")).relu == (1, 2, 3)
+    with pytest.raises(UsageError, match="no longer built"):
+        build_model(Run(task="poly"))
+    assert build_model(Run(task="poly", net="relu3")).relu == (1, 2, 3)
 
 
 def test_parity_labels_are_the_parity_of_the_first_k_bits():
@@ -648,7 +649,7 @@ def test_an_interrupted_batch_resumes_each_run_bit_for_bit(tmp_path, monkeypatch
 
 
 def test_a_diverging_run_stops_without_taking_its_batch_down(tmp_path, capsys, monkeypatch):
-    seed_of, evaluations, built, original = {}, {}, trainer.build_model, trainer.evaluate
+    seed_of, evaluations, built, original = {}, {}, experiments.build_model, trainer.evaluate
 
     def build_model(run):
         model = built(run)
@@ -701,11 +702,11 @@ def test_golden_curve_of_the_mlp_base_in_portable_numerics(tmp_path):
     if vendor not in GOLDEN or not numerics.portable(numerics.key("cpu")):
         pytest.skip(f"no golden curve for this CPU ({vendor or 'not x86-64'}, {numerics.key('cpu')})")
     sha256, golden_rows = GOLDEN[vendor]
-    run = trainer.Run(seed=0, steps=1000)  # this process's numerics
+    run = Run(seed=0, steps=1000)  # this process's numerics
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as grok.py trains by default
     try:
-        trainer.train(run, trainer.build_model(run), trainer.load_data(run), out=str(tmp_path), log=lambda s: None)
+        trainer.train(run, build_model(run), load_data(run), out=str(tmp_path), log=lambda s: None)
     finally:
         torch.set_num_threads(threads)
     text = open(tmp_path / run.id / "curves.csv").read()
@@ -768,46 +769,46 @@ def test_the_numerics_key_names_the_vendor_where_it_decides_the_bits(tmp_path):
         "cpu AVX2 MKL_CBWR=AVX2 torch 2.13.0+cpu on Xeon"
     assert not numerics.portable("cpu AVX2 MKL_CBWR=AVX2 torch 2.13.0+cpu on Xeon")
     assert not numerics.portable(numerics.key(cpuinfo=amd, environ={}, capability="AVX512", torch_version="2.13.0+cpu"))
-    ids = {trainer.Run(seed=0, numerics=k).id for k in (numerics.REFERENCE, intel_key)}
-    assert len(ids) == 2 and trainer.Run(seed=0, numerics=numerics.REFERENCE).id == "add-mlp-s0-base-bf21a9e8"
+    ids = {Run(seed=0, numerics=k).id for k in (numerics.REFERENCE, intel_key)}
+    assert len(ids) == 2 and Run(seed=0, numerics=numerics.REFERENCE).id == "add-mlp-s0-base-bf21a9e8"
 
 
 def test_a_run_finished_under_one_numerics_is_never_reused_or_resumed_under_another(tmp_path):
-    here = trainer.Run(seed=0, steps=5, p=23)
-    trainer.train(here, trainer.build_model(here), trainer.load_data(here), out=str(tmp_path), log=lambda s: None)
+    here = Run(seed=0, steps=5, p=23)
+    trainer.train(here, build_model(here), load_data(here), out=str(tmp_path), log=lambda s: None)
     for other in ("cpu AVX2 MKL_CBWR=AVX2,STRICT GenuineIntel torch 2.13.0+cpu", numerics.REFERENCE + " on X"):
         if other == here.numerics:
             continue
         run = dataclasses.replace(here, numerics=other)
         assert run.id != here.id  # so its folder, checkpoints and state.pt are not here's
-        with pytest.raises(trainer.UsageError, match="numerics"):  # and this process does not train it
-            trainer.train(run, trainer.build_model(run), trainer.load_data(run), out=str(tmp_path))
+        with pytest.raises(UsageError, match="numerics"):  # and this process does not train it
+            trainer.train(run, build_model(run), load_data(run), out=str(tmp_path))
     assert os.listdir(tmp_path) == [here.id]
 
 
 def test_numerics_are_part_of_a_runs_identity_and_the_reference_keeps_the_old_ids():
-    assert trainer.Run(seed=0, numerics=numerics.REFERENCE).id == "add-mlp-s0-base-bf21a9e8"  # the id in results/ before numerics
-    other = trainer.Run(seed=0, numerics="cpu AVX512 MKL_CBWR=native torch 2.13.0+cpu on AMD EPYC")
-    assert other.id != trainer.Run(seed=0, numerics=numerics.REFERENCE).id
+    assert Run(seed=0, numerics=numerics.REFERENCE).id == "add-mlp-s0-base-bf21a9e8"  # the id in results/ before numerics
+    other = Run(seed=0, numerics="cpu AVX512 MKL_CBWR=native torch 2.13.0+cpu on AMD EPYC")
+    assert other.id != Run(seed=0, numerics=numerics.REFERENCE).id
 
 
 def test_a_run_defined_for_other_numerics_is_refused(tmp_path):
-    run = trainer.Run(seed=0, steps=5, numerics="cpu AVX512 MKL_CBWR=native torch 2.13.0+cpu on AMD EPYC")
-    with pytest.raises(trainer.UsageError, match="numerics"):
-        trainer.train(run, trainer.build_model(run), trainer.load_data(run), out=str(tmp_path))
+    run = Run(seed=0, steps=5, numerics="cpu AVX512 MKL_CBWR=native torch 2.13.0+cpu on AMD EPYC")
+    with pytest.raises(UsageError, match="numerics"):
+        trainer.train(run, build_model(run), load_data(run), out=str(tmp_path))
 
 
 def test_an_image_runs_identity_is_its_datas_content_not_its_path(tmp_path):
     a = make_mnist(str(tmp_path / "a" / "mnist"))
     b = make_mnist(str(tmp_path / "b" / "mnist"), gz=False)  # the same arrays, not gzipped
     other = make_mnist(str(tmp_path / "other"), n_train=70)
-    run = lambda folder: trainer.Run(task="mnist", data_dir=folder, steps=5, n_train=20)
+    run = lambda folder: Run(task="mnist", data_dir=folder, steps=5, n_train=20)
     assert run(a).data == run(b).data == tasks.idx_digest(a) and len(run(a).data) == 16
     assert run(a).id == run(b).id != run(other).id
     moved = dataclasses.replace(run(a), data_dir=other)  # other files where the run's data was
-    with pytest.raises(trainer.UsageError, match="defined on data"):
-        trainer.load_data(moved)
-    assert trainer.load_data(run(b)).digest == run(a).data
+    with pytest.raises(UsageError, match="defined on data"):
+        load_data(moved)
+    assert load_data(run(b)).digest == run(a).data
 
 
 def test_native_numerics_after_torch_was_imported_exits_2(tmp_path, capsys):
@@ -1105,7 +1106,7 @@ def test_mask_or_init_starts_each_arm_as_specified(tmp_path):
     load = lambda arm, what: torch.load(os.path.join(out, rows[arm]["run"], what))
     theta0, mask = load("base", "ckpt/step_000000.pt"), load("ticket", "mask.pt")
     p = json.load(open(os.path.join(out, rows["base"]["run"], "config.json")))["p"]
-    reinit = trainer.build_model(trainer.Run(p=p), seed=tickets.stream_seed(0, "reinit")).weights()
+    reinit = build_model(Run(p=p), seed=tickets.stream_seed(0, "reinit")).weights()
     assert torch.equal(load("reinit", "mask.pt")["W_E"], mask["W_E"])
     for name in theta0:  # theta_0' * m: the ticket's mask on another draw
         assert torch.equal(load("reinit", "ckpt/step_000000.pt")[name], reinit[name].detach() * mask[name])
@@ -1265,8 +1266,8 @@ def test_training_flushes_float32_subnormals(tmp_path):
     """Subnormal probabilities of a memorized run without weight decay made its steps twice as slow."""
     torch.set_flush_denormal(False)
     assert torch.tensor([1e-39]).item() != 0  # a float32 subnormal
-    run = trainer.Run(p=11, steps=2)
-    trainer.train(run, trainer.build_model(run), trainer.load_data(run), str(tmp_path), log=lambda _: None)
+    run = Run(p=11, steps=2)
+    trainer.train(run, build_model(run), load_data(run), str(tmp_path), log=lambda _: None)
     assert torch.tensor([1e-39]).item() == 0
 
 
@@ -1275,8 +1276,8 @@ def test_a_finished_run_is_unlocked_before_the_rest_of_its_phase_ends(tmp_path):
     has written its summary, another command waiting on its lock may read it, while the long run is
     still being trained (and still locked)."""
     out = str(tmp_path)
-    short, long = trainer.Run(p=11, steps=20, seed=0), trainer.Run(p=11, steps=40, seed=0)
-    members = [(run, trainer.build_model(run), trainer.load_data(run)) for run in (short, long)]
+    short, long = Run(p=11, steps=20, seed=0), Run(p=11, steps=40, seed=0)
+    members = [(run, build_model(run), load_data(run)) for run in (short, long)]
     seen = []
 
     def free(run):  # flock conflicts between two open() of one file, even in one process
@@ -1303,7 +1304,7 @@ def test_score_decay_shrinks_scores_by_exactly_one_minus_lr_wd_without_gradient(
                           for n, w in model.weights().items()}
     weights = trainer.weights_of(model)
     for score_decay, train_weights in ((1.0, False), (1.0, True), (0.0, False)):
-        run = trainer.Run(p=11, lr=1e-2, score_decay=score_decay, train_weights=train_weights, weight_decay=0.5)
+        run = Run(p=11, lr=1e-2, score_decay=score_decay, train_weights=train_weights, weight_decay=0.5)
         params, decay = trainer.trainable(model, run)
         before = [p.detach().clone() for p in params]
         theta = torch.cat([p.detach().flatten() for p in params])
