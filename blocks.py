@@ -47,9 +47,10 @@ LETTER = {"reproduced": "R", "partly": "P", "not reproduced": "N", "inconclusive
 def block_central(verdicts):
     """The claims of the ten-seed comparisons (claims.CENTRAL): verdict, what it means, the seeds
     holding with their interval, the median effect with its interval."""
-    return md_table(["claim", "the paper says", "verdict", "reads as", "seeds holding [95% CI]",
-                     "median effect [95% CI]", "effect: the ratio of"],
-                    [[f"`{v.claim.name}`", v.claim.paper, f"**{v.shown()}**", v.meaning(), v.rate(), effect,
+    return md_table(["claim", "what is claimed (the paper's, or *ours*)", "verdict", "reads as",
+                     "seeds holding [95% CI]", "median effect [95% CI]", "effect: the ratio of"],
+                    [[f"`{v.claim.name}`", v.claim.paper if v.claim.kind == "paper" else f"*ours:* {v.claim.paper}",
+                      f"**{v.shown()}**", v.meaning(), v.rate(), effect,
                       EFFECT_OF.get(v.claim.test.__name__, "-") if effect != "-" else "-"]
                      for v in verdicts if v.claim.central and v.claim.kind in ("paper", "ours")
                      for effect in [v.effect()]])  # one bootstrap per claim

@@ -54,9 +54,12 @@ class Claim:
             self.select["exp"] == c["exp"] and all(self.select.get(k, v) == v for k, v in c.items())
             for c in CENTRAL)
 
-    def meaning(self, verdict):
+    def meaning(self, verdict, failing=True):
+        """What `verdict` means for the paper's argument; `failing`: some seed decided against the
+        claim (a 'partly' whose other seeds could not decide reads as the claim where seeds decide)."""
         reads = self.reads if self.kind not in ("variant", "diagnostic") else ("holds", "does not hold")
-        return {"reproduced": reads[0], "not reproduced": reads[1], "partly": "mixed: seed by seed"}.get(verdict, "-")
+        partly = "mixed: seed by seed" if failing else f"{reads[0]}, on every seed that decides"
+        return {"reproduced": reads[0], "not reproduced": reads[1], "partly": partly}.get(verdict, "-")
 
 
 # The comparisons results/ holds at ten seeds (run_all.sh --central): the paper's central evidence

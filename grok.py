@@ -121,12 +121,12 @@ def parse_args(argv):
                        "arithmetic 50,000 steps, weight decay 1.0, P = 0.95; MNIST 100,000 steps, "
                        "weight decay 0.1, P = 0.85, MSE loss. poly: the authors' config, 10,000 steps, "
                        "lr 1e-2, weight decay 1; parity: ours, 20,000 steps, lr 1e-2, weight decay 0.1 "
-                       "(TASK_DEFAULTS).")
+                       "(paper.py, TASK_DEFAULTS).")
     what = ap.add_argument_group("what to run")
     what.add_argument("--exp", default="ticket_vs_norm", choices=EXPERIMENTS, metavar="EXP",
                     help=f"one of {', '.join(EXPERIMENTS)} (default ticket_vs_norm)")
     what.add_argument("--task", default="add", choices=TASKS, metavar="TASK", help=f"one of {', '.join(TASKS)} (default add). poly: "
-                    "v3's polynomial regression, parity: v3's sparse parity (tasks.py, TASK_DEFAULTS)")
+                    "v3's polynomial regression, parity: v3's sparse parity (data: tasks.py; defaults: paper.py, TASK_DEFAULTS)")
     what.add_argument("--model", default="mlp", choices=MODELS, help="mlp or transformer (images, poly, parity: mlp, "
                     "the task's own network)")
     what.add_argument("--seeds", default="0", help="comma-separated seeds or ranges: 0,1,2 or 3-9 (default 0)")

@@ -4,6 +4,7 @@ numpy only; each a function of plain numbers, to be lifted out alone.
     from intervals import clopper_pearson, median_interval, kaplan_meier
     clopper_pearson(3, 3)                        # (0.292, 1.0): 3 seeds of 3 hold, 95% interval of the rate
     median_interval([29.0, 32.8, 6.8])           # (29.0, 6.8, 32.8): median speed-up, 95% bootstrap interval
+    censored_median_interval([(25.0, "≥"), (29.0, ""), (32.8, "")])  # (29.0, 32.8, 25.0, inf): a bound widens it
     kaplan_meier([600, 1700, None], [50_000] * 3) # fraction of seeds that have reached P by each step
 
 Why intervals (Agarwal et al., "Deep RL at the Edge of the Statistical Precipice", NeurIPS 2021): a
@@ -13,8 +14,9 @@ with its uncertainty, not only a yes.
 
 Censoring. t_gen is the time to an event (test accuracy reaches P); a run that never reaches it is
 censored at its length: its t_gen is only known to be later. A speed-up t_gen(slow) / t_gen(fast)
-with a censored side is a bound (slow censored: a lower bound; fast censored: an upper bound), and it
-enters the median at that bound, marked, never dropped (report.py counts them beside the interval).
+with a censored side is a bound (slow censored: a lower bound; fast censored: an upper bound): it is
+never dropped; it enters the median as the range of values it allows (censored_median_interval), so
+the median itself may be known only as a bound, and the interval opens on the censored side.
 """
 import math
 
@@ -72,6 +74,27 @@ def ratio(slow, fast, length):
         slow is None, fast is None]
     slow, fast = (length if slow is None else slow), (length if fast is None else fast)
     return (slow / fast if fast else math.inf), censored
+
+
+def censored_median_interval(effects, level=0.95, resamples=RESAMPLES, seed=0):
+    """(low, high, lower, upper) for effects [(ratio, mark)] from ratio(), some of them bounds. Each
+    seed's true ratio lies in a range: [r, r] when both arms reached P, [r, inf) for "≥", [0, r] for
+    "≤", [0, inf) for "?". The median over seeds then lies in [low, high] = [median of the ranges'
+    lower ends, median of their upper ends] (low == high: the censoring does not reach the middle and
+    the median is known). The 95% interval runs from the bootstrap's lower quantile of the lower ends'
+    median to its upper quantile of the upper ends' median (the same resamples, median_interval):
+    every set of true values consistent with the censoring has its interval inside, so a censored seed
+    widens the interval instead of narrowing it at its bound."""
+    low_ends = [0.0 if mark in ("≤", "?") else r for r, mark in effects]
+    high_ends = [math.inf if mark in ("≥", "?") else r for r, mark in effects]
+    finite = lambda values: [min(v, BIG) for v in values]  # inf - inf is nan in the quantile's interpolation
+    back = lambda v: math.inf if v >= BIG else v
+    low, lower, _ = median_interval(finite(low_ends), level, resamples, seed)
+    high, _, upper = median_interval(finite(high_ends), level, resamples, seed)
+    return back(low), back(high), back(lower), back(upper)
+
+
+BIG = 1e300
 
 
 def kaplan_meier(times, lengths):

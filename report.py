@@ -25,6 +25,7 @@ where WHAT is `central`, `verdicts`, `verdicts compact`, `verdicts short`, `clai
 `popup_graph`, `analysis exp=E`, `numerics`, `sensitivity` or `bars`; --write fills them from results/, the prose around them is written by hand.
 """
 import argparse
+import math
 import os
 import re
 import sys
@@ -34,7 +35,7 @@ import numerics
 from bars import BARS, judging
 from claim_tests import Ambiguous, Judged, Missing, Seed
 from claims import CLAIMS, Claim
-from intervals import clopper_pearson, median_interval
+from intervals import censored_median_interval, clopper_pearson
 from paper import MODULAR, TASK_DEFAULTS, family
 from tables import LOGGED, grokking_times, mean_std, number, ratio_text, read_csv  # noqa: F401 (mean_std: report.mean_std)
 
@@ -130,6 +131,9 @@ def selected(select, rows):
     return [r for r in mine if r["seed"] not in chosen or r["steps"] == chosen[r["seed"]]]
 
 
+OURS_WORDS = {"reproduced": "holds", "not reproduced": "does not hold"}
+
+
 @dataclass
 class Verdict:
     claim: Claim
@@ -142,9 +146,11 @@ class Verdict:
     def shown(self):
         """The verdict, and, on runs that are not at the paper's setting, how they depart: then it is
         not a test of the paper's claim."""
+        # a claim of ours was never produced before: it holds or not
+        verdict = (OURS_WORDS.get(self.verdict, self.verdict) if self.claim.kind == "ours" else self.verdict)
         if not self.departures or self.verdict == "not run":
-            return self.verdict
-        return f"{self.verdict} ({', '.join(self.departures)}: not the paper's setting)"
+            return verdict
+        return f"{verdict} ({', '.join(self.departures)}: not the paper's setting)"
 
     def robustness(self):
         """'robust', or 'fragile: ' and what it flips to under which setting; and the verdict under
@@ -187,28 +193,33 @@ class Verdict:
         return doc.split("value: ", 1)[1].rstrip(".") if "value: " in doc else "-"
 
     def meaning(self):
-        return "- (not the paper's setting)" if self.departures else self.claim.meaning(self.verdict)
+        failing = any(j[0] is False for j in self.per_seed.values())
+        return "- (not the paper's setting)" if self.departures else self.claim.meaning(self.verdict, failing)
 
     def rate(self):
         """'k/n [lo, hi]': the seeds on which the claim holds, of the seeds run (a seed that cannot
-        decide counts as not holding), with the 95% Clopper-Pearson interval of that rate."""
+        decide counts as not holding, and how many could not is said), with the 95% Clopper-Pearson
+        interval of that rate."""
         held = [j[0] is True for j in self.per_seed.values()]
         if not held:
             return "-"
         lo, hi = clopper_pearson(sum(held), len(held))
-        return f"{sum(held)}/{len(held)} [{lo:.2f}, {hi:.2f}]"
+        undecided = sum(j[0] is None for j in self.per_seed.values())
+        return f"{sum(held)}/{len(held)} [{lo:.2f}, {hi:.2f}]" + (f", {undecided} undecided" if undecided else "")
 
     def effect(self):
         """'median [lo, hi]' of the claim's per-seed effects (claim_tests.Judged.effect: the ratio of
         the later t_gen to the sooner one), with the 95% bootstrap interval of the median over seeds
-        (intervals.median_interval); each censored seed enters at its bound and is counted, '-' for a
-        claim that does not compare steps."""
+        (intervals.censored_median_interval: a censored seed counts as the range of values it allows,
+        so the median reads '≥ a', '≤ b', 'a-b' or '?' where censoring reaches it, and the interval
+        opens towards 0 or ∞), and how many seeds were censored; '-' for a claim that does not
+        compare steps."""
         effects = [j.effect for j in self.per_seed.values() if j.effect is not None]
         if not effects:
             return "-"
-        median, lo, hi = median_interval([min(r, 1e9) for r, _ in effects])
+        low, high, lo, hi = censored_median_interval(effects)
         censored = sum(bool(c) for _, c in effects)
-        return (f"{ratio_text(median)} [{ratio_text(lo)}, {ratio_text(hi)}]"
+        return (f"{median_text(low, high)} [{ratio_text(lo)}, {ratio_text(hi)}]"
                 + (f", {censored} of {len(effects)} censored" if censored else ""))
 
     def effects(self):
@@ -225,6 +236,15 @@ class Verdict:
         mark = {True: "yes", False: "no", None: "?"}
         return " ".join(f"{s}:{mark[h]}" + ("†" if s in self.legacy else "")
                         for s, (h, *_) in self.per_seed.items()) or "-"
+
+
+def median_text(low, high):
+    """The median over seeds known to lie in [low, high] (intervals.censored_median_interval)."""
+    if low == high:
+        return ratio_text(low)
+    if low == 0:
+        return "?" if math.isinf(high) else "≤" + ratio_text(high)
+    return "≥" + ratio_text(low) if math.isinf(high) else f"{ratio_text(low)}-{ratio_text(high)}"
 
 
 def departures(claim, rows):
@@ -397,7 +417,7 @@ def report(argv):
     ran = [v for v in verdicts if v.verdict != "not run"]
     width = max([len(v.claim.name) for v in ran] + [1])
     for v in ran:
-        print(f"{v.claim.name:{width}}  {v.shown():15} holds {v.rate():18} effect {v.effect()}  "
+        print(f"{v.claim.name:{width}}  {v.shown():15} holds {v.rate():31} effect {v.effect()}  "
               f"ours {v.ours()} (seeds {v.seeds()}; {v.measure()})  paper {v.claim.paper_value}  [{v.claim.kind}]\n"
               f"{'':{width}}  per seed {v.holds_for()}; margin {v.margins()}; {v.robustness()}")
     if len(ran) < len(verdicts):

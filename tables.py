@@ -105,4 +105,4 @@ def mean_std(values, spec, none="n.r."):
 
 
 def ratio_text(r):
-    return "∞" if r >= 1e9 else f"{r:.1f}x" if r < 100 else f"{r:,.0f}x"
+    return "∞" if r >= 1e9 else "0" if r == 0 else f"{r:.1f}x" if r < 100 else f"{r:,.0f}x"

@@ -1858,7 +1858,9 @@ def test_report_prints_a_line_per_claim_and_refuses_a_missing_folder(tmp_path, c
     folder = write_world(str(tmp_path / "w"), good=True, seeds=(0,))
     assert report.main(["--out", folder]) == 0
     lines = [line for line in capsys.readouterr().out.strip().splitlines() if line[:1].strip()]
-    assert len(lines) == len(claims.CLAIMS) and all(" reproduced " in line for line in lines)
+    # every claim holds in this world: the paper's reproduced, ours holds
+    assert len(lines) == len(claims.CLAIMS) and all(line.split()[:2] == [c.name, "holds" if c.kind == "ours" else "reproduced"]
+                                                    for c, line in zip(claims.CLAIMS, lines))
     assert report.main(["--out", str(tmp_path / "nope")]) == 2
     assert "no folder" in capsys.readouterr().err
 
@@ -1901,9 +1903,42 @@ def test_a_censored_ratio_counts_at_the_runs_length_and_is_marked():
     claim = next(c for c in claims.CLAIMS if c.name == "add_mlp_ticket_early")
     v = report.Verdict(claim, {0: judged, 1: claim_tests.Judged(True, 600, "", (29.0, "")),
                                2: claim_tests.Judged(True, 500, "", (32.8, ""))})
-    assert v.effect() == "29.0x [25.0x, 32.8x], 1 of 3 censored"
+    # seed 0 could be anything from 25x up: the median lies in [29x, 32.8x], and a resample with seed 0
+    # twice (probability 7/27 > 2.5%) has a median known only to be >= 25x, so the interval opens to ∞
+    assert v.effect() == "29.0x-32.8x [25.0x, ∞], 1 of 3 censored"
     assert v.effects() == "0: ≥25.0x; 1: 29.0x; 2: 32.8x"
-    assert v.rate() == "2/3 [0.09, 0.99]"
+    assert v.rate() == "2/3 [0.09, 0.99], 1 undecided"
+
+
+def test_a_censored_seed_widens_the_median_and_its_interval_by_hand():
+    import intervals
+    # uncensored: the same as median_interval
+    assert intervals.censored_median_interval([(29.0, ""), (32.8, ""), (6.8, "")]) == (29.0, 29.0, 6.8, 32.8)
+    # the lower ends [25, 29, 32.8] and upper ends [inf, 29, 32.8]: the median lies in [29, 32.8]; a
+    # resample's lower-end median is 25 with probability 7/27 (> 2.5%), its upper-end median inf too
+    assert intervals.censored_median_interval([(25.0, "≥"), (29.0, ""), (32.8, "")]) == (29.0, 32.8, 25.0, math.inf)
+    # every seed an upper bound: the median is at most the bounds' median, the interval starts at 0
+    low, high, lower, upper = intervals.censored_median_interval([(0.3, "≤"), (0.4, "≤"), (0.9, "≤")])
+    assert (low, high, lower, upper) == (0.0, 0.4, 0.0, 0.9)
+    assert report.median_text(low, high) == "≤0.4x" and report.median_text(0.0, math.inf) == "?"
+    assert report.median_text(7.0, math.inf) == "≥7.0x" and report.median_text(3.0, 5.0) == "3.0x-5.0x"
+    # one censored seed of five, above the middle: the median is known
+    effects = [(2.0, ""), (3.0, ""), (4.0, ""), (5.0, ""), (60.0, "≥")]
+    assert intervals.censored_median_interval(effects)[:2] == (4.0, 4.0)
+
+
+def test_seeds_that_cannot_decide_are_said_and_claims_of_ours_hold_or_not():
+    J = claim_tests.Judged
+    paper = next(c for c in claims.CLAIMS if c.name == "add_transformer_ticket_early")
+    undecided = report.Verdict(paper, {0: J(None, None, ""), 1: J(True, 1.0, ""), 2: J(True, 1.0, "")})
+    assert undecided.verdict == "partly" and undecided.rate() == "2/3 [0.09, 0.99], 1 undecided"
+    assert undecided.meaning() == "for the paper, on every seed that decides"
+    failing = report.Verdict(paper, {0: J(False, 1.0, ""), 1: J(True, 1.0, ""), 2: J(None, None, "")})
+    assert failing.meaning() == "mixed: seed by seed"
+    ours = next(c for c in claims.CLAIMS if c.name == "mask_or_init_mlp_reinit")
+    assert report.Verdict(ours, {0: J(False, 1.0, "")}).shown() == "does not hold"
+    assert report.Verdict(ours, {0: J(True, 1.0, "")}).shown() == "holds"
+    assert report.Verdict(paper, {0: J(True, 1.0, "")}).shown() == "reproduced"
 
 
 def test_kaplan_meier_on_hand_computed_cases():
