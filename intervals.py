@@ -87,8 +87,10 @@ def censored_median_interval(effects, level=0.95, resamples=RESAMPLES, seed=0):
     widens the interval instead of narrowing it at its bound."""
     low_ends = [0.0 if mark in ("≤", "?") else r for r, mark in effects]
     high_ends = [math.inf if mark in ("≥", "?") else r for r, mark in effects]
-    finite = lambda values: [min(v, BIG) for v in values]  # inf - inf is nan in the quantile's interpolation
-    back = lambda v: math.inf if v >= BIG else v
+    # inf - inf is nan in the quantile's interpolation: BIG stands for inf, and any value it enters (the
+    # mean of an even count's two middle values, an interpolated quantile) stays far above any ratio
+    finite = lambda values: [min(v, BIG) for v in values]
+    back = lambda v: math.inf if v >= BIG * 1e-100 else v
     low, lower, _ = median_interval(finite(low_ends), level, resamples, seed)
     high, _, upper = median_interval(finite(high_ends), level, resamples, seed)
     return back(low), back(high), back(lower), back(upper)

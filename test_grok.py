@@ -1922,6 +1922,8 @@ def test_a_censored_seed_widens_the_median_and_its_interval_by_hand():
     assert (low, high, lower, upper) == (0.0, 0.4, 0.0, 0.9)
     assert report.median_text(low, high) == "≤0.4x" and report.median_text(0.0, math.inf) == "?"
     assert report.median_text(7.0, math.inf) == "≥7.0x" and report.median_text(3.0, 5.0) == "3.0x-5.0x"
+    # an even count: the middle pair's mean with an unbounded seed is unbounded
+    assert intervals.censored_median_interval([(2.0, ""), (4.0, ""), (9.0, "≥"), (8.0, "≥")])[:2] == (6.0, math.inf)
     # one censored seed of five, above the middle: the median is known
     effects = [(2.0, ""), (3.0, ""), (4.0, ""), (5.0, ""), (60.0, "≥")]
     assert intervals.censored_median_interval(effects)[:2] == (4.0, 4.0)
