@@ -21,8 +21,8 @@ import numerics
 import tasks
 import tickets
 from models import MLP, DenseMLP
-from paper import POPUP_STEPS, family  # POPUP_STEPS: where v3's Table 1 reports test accuracy
-from runs import IMAGE_TASKS, NETS, Run, UsageError, build_model, load_data
+from paper import IMAGE_TASKS, POPUP_STEPS, family  # POPUP_STEPS: where v3's Table 1 reports test accuracy
+from runs import NETS, Run, UsageError, build_model, load_data
 from trainer import Diverged, load_checkpoint, loss_fn, run_dir, train_many
 from tables import read_csv, upsert_csv
 

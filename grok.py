@@ -61,8 +61,8 @@ import torch  # noqa: E402
 import experiments as ex
 import inner
 import tasks
-from paper import POPUP_STEPS, TASK_DEFAULTS, family
-from runs import IMAGE_TASKS, MODELS, VECTOR_TASKS, UsageError
+from paper import IMAGE_TASKS, POPUP_STEPS, TASK_DEFAULTS, family
+from runs import MODELS, VECTOR_TASKS, UsageError
 from tables import mean_std
 from trainer import Diverged
 

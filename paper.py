@@ -27,6 +27,9 @@ TASK_DEFAULTS = {
 MODULAR = dict(p=67, frac_train=0.4, ordered=False)
 
 
+IMAGE_TASKS = ("mnist", "fashion")
+
+
 def family(task):
     """modular, images, poly or parity: what decides a task's defaults (TASK_DEFAULTS), network and loss."""
-    return "images" if task in ("mnist", "fashion") else task if task in ("poly", "parity") else "modular"
+    return "images" if task in IMAGE_TASKS else task if task in ("poly", "parity") else "modular"

@@ -20,8 +20,8 @@ import numerics
 numerics.pin()  # before torch: portable kernels, unless an entry point already chose (grok.py --native-numerics)
 import tasks  # noqa: E402
 from models import MLP, MnistMLP, ParityMLP, PolyMLP, Transformer  # noqa: E402
+from paper import IMAGE_TASKS  # noqa: E402
 
-IMAGE_TASKS = ("mnist", "fashion")
 VECTOR_TASKS = {"poly": (tasks.poly, PolyMLP), "parity": (tasks.parity, ParityMLP)}  # v3's: data, network
 # Run.net of the tasks whose network changed after runs were made, so that no id names two networks:
 # poly's is the authors' three-ReLU network (runs made before 2026-12-03 had one ReLU, net "")
