@@ -311,6 +311,67 @@ def exp_ops(args):
     return by_seed([b.row for b in bases] + train_jobs("ops", args, jobs))
 
 
+NORM_CLAMP_ARMS = ("same_l1", "same_l2", "clamp_l1", "clamp_l2", "sphere_l2")
+
+
+def ticket_norms(out, ticket):
+    """The ticket's (L1, L2) norms of W * m after every step 0 ... steps, float64 (its norms.pt)."""
+    path = os.path.join(run_dir(out, ticket), "norms.pt")
+    if not os.path.exists(path):
+        raise UsageError(f"the ticket {ticket.id} in {out} has no per-step norms (trained before they were "
+                         f"recorded): delete {run_dir(out, ticket)} to train it again (same bits)")
+    norms = load_checkpoint(path)
+    if norms.shape[0] != ticket.steps + 1 or not torch.equal(norms[:, 0], torch.arange(ticket.steps + 1.0).double()):
+        raise UsageError(f"{path} does not hold one row per step 0-{ticket.steps}: delete that folder to retrain")
+    return norms[:, 1], norms[:, 2]
+
+
+def clamped_job(run, theta0, data, q, targets, start_norm, note):
+    """The dense theta_0 rescaled to L_q norm start_norm, held after every step t at L_q norm targets[t]."""
+    scale = start_norm / tickets.norm(theta0, q)
+    model = start_from(run, {name: w * scale for name, w in theta0.items()})
+    model.norm_clamp = (q, targets)
+    return Job(run, model, data, dict(note=note))
+
+
+def exp_norm_clamp(args):
+    """Is the ticket's norm, held step by step, enough? (ours, beyond the paper). Base, the ticket
+    theta_0 * m (k = --prune-rate), the paper's free controls same_l1 / same_l2 (the dense theta_0 * r_q,
+    r_q = ||theta_0 * m||_q / ||theta_0||_q, then trained freely), and three clamped ones:
+      clamp_l1, clamp_l2  theta_0 * r_q, and after every optimizer step t all its weights rescaled by
+                          one factor to the ticket's L_q norm at step t (AdamW's moments untouched);
+      sphere_l2           theta_0 rescaled to the ticket's final L2 norm and held there from step 0 to
+                          the end (Omnigrok's sphere, at the norm of a generalized ticket).
+    The ticket records its norms after every step (trainer: norms.pt, float64), so the clamped runs
+    train after it and follow those exact targets; a finished ticket is reused, not retrained."""
+    if family(args.task) != "modular":
+        raise UsageError("--exp norm_clamp runs on modular arithmetic (the MLP or the Transformer): use a modular --task")
+    arms = args.arms or NORM_CLAMP_ARMS
+    bases, jobs, theta0s = train_bases("norm_clamp", args), [], {}
+    for b in bases:
+        note, mask, job = the_ticket(args, b)
+        jobs.append(job)
+        theta0s[b.run.id] = (checkpoint(args.out, b.run, 0), mask, note, job.run)
+        for p in (1, 2):
+            if f"same_l{p}" in arms:
+                run = derived(b.run, f"same_l{p}", prune_rate=args.prune_rate, scope=args.scope)
+                theta0 = theta0s[b.run.id][0]
+                r = tickets.norm_matched_scale(theta0, mask, p)
+                jobs.append(Job(run, start_from(run, {name: w * r for name, w in theta0.items()}), b.data,
+                                dict(note=note)))
+    rows = train_jobs("norm_clamp", args, jobs)
+    clamps = []
+    for b in bases:
+        theta0, mask, note, ticket = theta0s[b.run.id]
+        l1, l2 = ticket_norms(args.out, ticket)
+        for arm, q, targets in (("clamp_l1", 1, l1), ("clamp_l2", 2, l2),
+                                ("sphere_l2", 2, torch.full_like(l2, float(l2[-1])))):
+            if arm in arms:
+                run = derived(b.run, arm, prune_rate=args.prune_rate, scope=args.scope)
+                clamps.append(clamped_job(run, theta0, b.data, q, targets, float(targets[0]), note))
+    return by_seed([b.row for b in bases] + rows + train_jobs("norm_clamp", args, clamps))
+
+
 # arm: the stream (Run.draw) of what replaces theta_0 or m. Ours, beyond the paper.
 MASK_OR_INIT_ARMS = {"reinit": "reinit", "shuffled": "shuffle", "shuffled_rows": "shuffle_rows"}
 
@@ -353,7 +414,7 @@ def exp_phase_tickets(args):
 
 
 PAI_ARMS = ("random", "snip", "grasp", "synflow")
-ARMS = {"mask_or_init": tuple(MASK_OR_INIT_ARMS), "pai": PAI_ARMS}  # what --arms chooses from
+ARMS = {"mask_or_init": tuple(MASK_OR_INIT_ARMS), "pai": PAI_ARMS, "norm_clamp": NORM_CLAMP_ARMS}  # what --arms chooses from
 
 
 def exp_pai(args):

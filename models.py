@@ -33,6 +33,9 @@ class Masked(nn.Module):
     top `popup_keep` fraction of each matrix's |scores|, learned by straight-through gradients."""
     popup_scores = None
     popup_keep = 1.0
+    norm_clamp = None
+    """(q, targets): after every optimizer step t the trainer rescales all the weights by one factor so
+    that their L_q norm is targets[t] (a norm-clamped control; None: free)"""
     _dense = (None, True)  # (the masks' identities and versions when last checked, whether all ones)
 
     @property

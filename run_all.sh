@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every comparison of the paper at its settings, seeds 0, 1, 2 (or --seeds), one command after another,
 # then the figures and the verdicts (report.py). Each command writes to the folder of results/ that
-# holds its committed results (runs/mlp, runs/paper, ...), so `merge.py runs/mlp results/mlp` and
+# holds its committed results (runs/mlp, runs/paper, ...), so `python -m replication.merge runs/mlp results/mlp` and
 # `report.py --out runs` read them as they are. Finished runs are reused, so an interrupted run_all.sh
 # picks up where it stopped.
 #
@@ -108,8 +108,8 @@ for i in "${!commands[@]}"; do
 done
 echo "[run_all] $n commands in $((($(date +%s) - start) / 60))m, ${#failed[@]} failed; figures:"
 for folder in "$out"/*/; do
-  [ -e "$folder/summary.csv" ] && { python plot.py --out "$folder" || echo "[run_all] no figures for $folder (see above)"; }
+  [ -e "$folder/summary.csv" ] && { python -m replication.plot --out "$folder" || echo "[run_all] no figures for $folder (see above)"; }
 done
-python report.py --out "$out"
+python -m replication.report --out "$out"
 for f in ${failed[@]+"${failed[@]}"}; do echo "[run_all] FAILED: $f"; done
 [ ${#failed[@]} = 0 ]

@@ -1,10 +1,10 @@
 """Tests, one section per module in the order the imports run (tasks, models, tickets, trainer,
-numerics, experiments and grok, analysis, claims / claim_tests / bars / report; CUDA last): the data,
+numerics, experiments and grok, analysis; CUDA last): the data,
 the fast forward passes against the direct form, AdamW against torch.optim.AdamW, the pruners against
 torch.nn.utils.prune, many runs batched against the same runs alone, the golden curve of the portable
 numerics, every experiment end to end on a tiny configuration, resuming, bad input, the analyses
-against values computed by hand, every claim of claims.py on hand-made runs where it holds and where
-it fails. Run: python -m pytest -q test_grok.py (about three minutes on 2 cores); -m "not slow" leaves
+against values computed by hand. The apparatus that judges the paper has its own tests
+(replication/test_replication.py). Run: python -m pytest -q test_grok.py (about three minutes on 2 cores); -m "not slow" leaves
 out the end-to-end runs of several seconds each (the shared fixtures and markers: conftest.py)."""
 import csv
 import dataclasses
@@ -24,19 +24,14 @@ numerics.pin()  # before torch (conftest.py has already): the golden curves are 
 import torch  # noqa: E402
 import torch.nn.utils.prune as prune
 
-from conftest import interrupted, make_mnist, run_cli, write_world
+from conftest import interrupted, make_mnist, run_cli
 from tables import read_csv
 
 import adamw
 import analysis
-import bars
-import blocks
-import claim_tests
-import claims
 import experiments
 import grok
 import inner
-import report
 import tables
 import tasks
 import trainer
@@ -826,138 +821,17 @@ def test_every_run_records_its_numerics(tmp_path):
     assert {"device", "torch", "cpu_capability", "mkl_cbwr", "cpu"} <= set(config["machine"])
 
 
-def write_one_run(folder, run="r1", loss="0.5", numerics_of=lambda arm: "n"):
-    os.makedirs(folder, exist_ok=True)
-    rows = [dict(exp="ticket", task="add", model="mlp", arm=arm, seed=0, steps=50000, run=f"{run}-{arm}",
-                 numerics=numerics_of(arm)) for arm in ("base", "ticket")]
-    tables.write_csv(os.path.join(folder, "summary.csv"), rows, list(rows[0]))
-    curves = [dict(exp="ticket", run=r["run"], step=s, train_loss=loss if s else "1", test_loss="1",
-                   train_acc="1", test_acc="0") for r in rows for s in (0, 10)]
-    tables.write_csv(os.path.join(folder, "curves.csv"), curves, list(curves[0]))
+def test_the_method_never_imports_the_apparatus():
+    """Imports run one way: replication/ imports the method; no module at the root imports replication."""
+    import ast
+    for name in sorted(os.listdir(HERE)):
+        if name.endswith(".py") and not name.startswith("test_") and name != "conftest.py":
+            tree = ast.parse(open(os.path.join(HERE, name)).read())
+            imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+            imported += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+            assert not [m for m in imported if m.split(".")[0] == "replication"], name
 
 
-def test_report_refuses_two_curves_under_one_run_id(tmp_path, capsys):
-    write_one_run(str(tmp_path / "a"), loss="0.5")
-    write_one_run(str(tmp_path / "b"), loss="0.25")
-    assert report.main(["--out", str(tmp_path / "a"), "--out", str(tmp_path / "a")]) == 0
-    capsys.readouterr()
-    assert report.main(["--out", str(tmp_path / "a"), "--out", str(tmp_path / "b")]) == 2
-    err = capsys.readouterr().err
-    assert "r1-base has two different curves" in err and "/a/" in err and "/b/" in err and "step 10" in err
-
-
-def test_report_refuses_one_comparison_made_under_two_numerics(tmp_path, capsys):
-    write_one_run(str(tmp_path), numerics_of=lambda arm: "portable" if arm == "base" else "native")
-    assert report.main(["--out", str(tmp_path)]) == 2
-    assert "mixes numerics" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("change, words", [(dict(p=23.0), "at p = 23"), (dict(p=113.0), "at p = 113"),
-                                            (dict(frac_train=0.5), "at training fraction 0.5"),
-                                            (dict(steps=1500.0), "at 1,500 steps"), (dict(lr=3e-3), "at lr 0.003")])
-def test_a_verdict_on_runs_not_at_the_papers_setting_names_the_departure(change, words):
-    claim = next(c for c in claims.CLAIMS if c.name == "add_mlp_ticket_early")
-    rows = [dict(exp="ticket_vs_norm", task="add", model="mlp", arm=arm, seed=0.0, steps=50000.0, prune_rate=k,
-                 t_mem=100.0, t_gen=t_gen, run=f"r-{arm}", lr=1e-3, weight_decay=1.0, threshold=0.95, p=67.0,
-                 frac_train=0.4, ordered="False", numerics=numerics.REFERENCE)
-            for arm, k, t_gen in (("base", 0.0, 20000.0), ("ticket", 0.6, 1000.0))]
-    at_paper = report.judge(claim, rows, {})
-    assert at_paper.shown() == "reproduced" and at_paper.meaning() == "for the paper"
-    v = report.judge(claim, [{**r, **change} for r in rows], {})
-    assert v.verdict == "reproduced" and v.shown() == f"reproduced ({words}: not the paper's setting)"
-    assert "not the paper's setting" in v.meaning()
-
-
-def test_report_refuses_two_tickets_where_a_claim_needs_one(tmp_path, capsys):
-    """Tickets at two pruning rates in one folder: the claims of ticket_vs_norm (k = 0.6) are judged on
-    neither, not on whichever row was read last."""
-    rows = [dict(exp="ticket_vs_norm", task="add", model="mlp", arm=arm, seed=0, steps=50000, prune_rate=k,
-                 t_mem=100, t_gen=t_gen, run=f"r-{arm}-{k}", numerics=numerics.REFERENCE)
-            for arm, k, t_gen in (("base", 0, 20000), ("ticket", 0.6, 1000), ("ticket", 0.8, 30000))]
-    tables.write_csv(str(tmp_path / "summary.csv"), rows, list(rows[0]))
-    curves = [dict(exp="ticket_vs_norm", run=r["run"], step=0, train_loss=1, test_loss=1, train_acc=0,
-                   test_acc=0) for r in rows]
-    tables.write_csv(str(tmp_path / "curves.csv"), curves, list(curves[0]))
-    assert report.main(["--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert "claim add_mlp_ticket_early: seed 0 has 2 ticket runs" in err and "r-ticket-0.8" in err
-    tables.write_csv(str(tmp_path / "summary.csv"), rows[:2], list(rows[0]))
-    assert report.main(["--out", str(tmp_path)]) == 0
-
-
-def test_committed_results_hold_one_curve_per_run_id_and_every_row_its_numerics():
-    rows, _, _ = report.load([os.path.join(HERE, "results")])  # raises Mixed otherwise
-    assert rows and all(r.get("numerics") for r in rows)
-
-
-def test_merge_replaces_a_rerun_that_has_the_same_bits_and_leaves_the_rest(tmp_path, capsys):
-    import merge
-    results, runs = str(tmp_path / "results"), str(tmp_path / "runs")
-    portable = lambda arm: numerics.REFERENCE
-    write_one_run(results, numerics_of=portable)
-    other = dict(exp="other", task="add", model="mlp", arm="base", seed=0, steps=50000, run="o",
-                 numerics=numerics.REFERENCE)
-    tables.upsert_csv(os.path.join(results, "summary.csv"), [other], list(other))
-    write_one_run(runs, numerics_of=portable)  # the same two runs, logged at one more step
-    extra = [dict(exp="ticket", run=f"r1-{arm}", step=20, train_loss="0.1", test_loss="1", train_acc="1",
-                  test_acc="1") for arm in ("base", "ticket")]
-    tables.upsert_csv(os.path.join(runs, "curves.csv"), extra, list(extra[0]), key=("exp", "run", "step"))
-    assert merge.main([runs, results, "--exp", "ticket", "--seeds", "0"]) is None
-    assert "r1-base: the same as in ticket on all 2 steps both logged" in capsys.readouterr().out
-    summary = read_csv(os.path.join(results, "summary.csv"))
-    assert sorted(r["run"] for r in summary) == ["o", "r1-base", "r1-ticket"]
-    curves = read_csv(os.path.join(results, "curves.csv"))
-    assert sorted(int(r["step"]) for r in curves if r["run"] == "r1-base") == [0, 10, 20]
-
-
-def test_merge_refuses_a_changed_curve_and_rows_not_in_portable_numerics(tmp_path, capsys):
-    import merge
-    results, runs = str(tmp_path / "results"), str(tmp_path / "runs")
-    write_one_run(results, loss="0.5", numerics_of=lambda arm: numerics.REFERENCE)
-    before = open(os.path.join(results, "curves.csv")).read()
-    write_one_run(runs, loss="0.25", numerics_of=lambda arm: numerics.REFERENCE)
-    with pytest.raises(SystemExit) as exit_:
-        merge.main([runs, results, "--exp", "ticket", "--seeds", "0"])
-    assert exit_.value.code == 2 and "r1-base: differs from its committed curve in ticket from step 10" \
-        in capsys.readouterr().out
-    assert open(os.path.join(results, "curves.csv")).read() == before
-    assert merge.main([runs, results, "--exp", "ticket", "--seeds", "0", "--replace-changed"]) is None
-    assert {r["train_loss"] for r in read_csv(os.path.join(results, "curves.csv")) if r["step"] == "10"} == {"0.25"}
-    write_one_run(runs, numerics_of=lambda arm: "cpu AVX512 MKL_CBWR=native torch 2.13.0+cpu on X")
-    with pytest.raises(SystemExit) as exit_:
-        merge.main([runs, results, "--exp", "ticket", "--seeds", "0", "--replace-changed"])
-    assert exit_.value.code == 2 and "not made in portable numerics" in capsys.readouterr().err
-
-
-
-def test_merge_refuses_to_mix_amd_and_intel_numerics_in_one_folder(tmp_path, capsys):
-    import merge
-    intel = "cpu AVX2 MKL_CBWR=AVX2,STRICT GenuineIntel torch 2.13.0+cpu"
-    results, runs = str(tmp_path / "results"), str(tmp_path / "runs")
-    write_one_run(results, numerics_of=lambda arm: numerics.REFERENCE)
-    before = open(os.path.join(results, "summary.csv")).read()
-    write_one_run(runs, run="r2", numerics_of=lambda arm: intel)  # other ids: would sit beside them
-    with pytest.raises(SystemExit) as exit_:
-        merge.main([runs, results, "--exp", "ticket", "--seeds", "0", "--replace-changed"])
-    assert exit_.value.code == 2 and "GenuineIntel" in capsys.readouterr().err
-    assert open(os.path.join(results, "summary.csv")).read() == before
-    assert merge.main([runs, str(tmp_path / "intel"), "--exp", "ticket", "--seeds", "0"]) is None  # a folder of its own
-
-
-def test_merge_refuses_an_analysis_that_changed(tmp_path, capsys):
-    import merge
-    for folder, value in (("results", "0.5"), ("runs", "0.25")):
-        write_one_run(str(tmp_path / folder), numerics_of=lambda arm: numerics.REFERENCE)
-        rows = [dict(exp="ticket", run="r1-base", metric="entropy", step=s, value=value if s else "1")
-                for s in (0, 10)]
-        tables.write_csv(str(tmp_path / folder / "analysis.csv"), rows, list(rows[0]))
-    with pytest.raises(SystemExit):
-        merge.main([str(tmp_path / "runs"), str(tmp_path / "results"), "--exp", "ticket", "--seeds", "0"])
-    assert "r1-base: its ticket analysis differs from the committed one (entropy at step 10)" \
-        in capsys.readouterr().out
-
-
-# The pieces meant to be copied (README, "Pieces to copy"), each with only what it needs
 PIECES = {
     ("reference.py",): "import subprocess, sys\n"
                        "out = subprocess.run([sys.executable, 'reference.py', '--p', '11', '--steps', '30'],"
@@ -1032,9 +906,60 @@ ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
         "fourier": ["base", "ticket"], "jaccard": ["base"],
         "graph": ["base", "mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"],
         "ops": ["base"] * len(tasks.OPERATIONS) + ["ticket"] * len(tasks.OPERATIONS),
-        "mask_or_init": ["base", "ticket", "reinit", "shuffled", "shuffled_rows"]}
+        "mask_or_init": ["base", "ticket", "reinit", "shuffled", "shuffled_rows"],
+        "norm_clamp": ["base", "ticket", "same_l1", "same_l2", "clamp_l1", "clamp_l2", "sphere_l2"]}
 TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"],  # theta_mem must be memorizing
             "graph": ["--p", "23", "--steps", "100", "--popup-steps", "100"]}
+
+
+def test_a_clamped_control_has_the_tickets_norm_at_every_step(tmp_path):
+    """clamp_l1 / clamp_l2 hold the dense network at the ticket's L1 / L2 norm of W * m after every
+    step (the ticket's norms.pt, float64, one row per step), sphere_l2 at its final L2 norm from step
+    0; their curves show it at every logged step; a batch of two seeds gives each the same curves as
+    alone; the ticket's curve is the one ticket_vs_norm trains (the same run, reused)."""
+    out, alone = str(tmp_path / "runs"), str(tmp_path / "alone")
+    argv = ["--exp", "norm_clamp", "--p", "11", "--steps", "40", "--ckpt-every", "10", "--seeds", "0,1"]
+    assert run_cli(argv + ["--out", out]) == 0
+    rows = {(r["seed"], r["arm"]): r for r in read_csv(os.path.join(out, "summary.csv"))}
+    curves = {}
+    for r in read_csv(os.path.join(out, "curves.csv")):
+        curves.setdefault(r["run"], {})[int(r["step"])] = r
+    for seed in ("0", "1"):
+        ticket = rows[seed, "ticket"]["run"]
+        norms = torch.load(os.path.join(out, ticket, "norms.pt"))
+        assert norms.dtype == torch.float64 and norms[:, 0].tolist() == list(range(41))
+        for arm, q, target in (("clamp_l1", 1, norms[:, 1]), ("clamp_l2", 2, norms[:, 2]),
+                               ("sphere_l2", 2, norms[-1:, 2].expand(41))):
+            run = rows[seed, arm]["run"]
+            for step in range(0, 41, 10):  # the checkpoints: the weights themselves
+                w = torch.load(os.path.join(out, run, "ckpt", f"step_{step:06d}.pt"))
+                assert tickets.norm(w, q) == pytest.approx(float(target[step]), rel=1e-6), (arm, step)
+            column = f"l{q}"
+            logged = curves[run]
+            assert len(logged) > 30 and all(float(logged[s][column]) == pytest.approx(float(target[s]), rel=1e-5)
+                                            for s in logged), arm
+        # free controls start at the ticket's norm and drift; a clamped one does not
+        free = curves[rows[seed, "same_l2"]["run"]]
+        assert max(abs(float(free[s]["l2"]) / float(norms[s, 2]) - 1) for s in free) > 1e-3
+    assert run_cli(argv[:-1] + ["0", "--batch", "1", "--out", alone]) == 0
+    for r in read_csv(os.path.join(alone, "summary.csv")):
+        assert (open(os.path.join(alone, r["run"], "curves.csv")).read()
+                == open(os.path.join(out, r["run"], "curves.csv")).read()), r["arm"]
+    assert run_cli(["--exp", "ticket_vs_norm"] + argv[2:] + ["--out", out]) == 0  # nothing retrained
+    tvn = [r for r in read_csv(os.path.join(out, "summary.csv")) if r["exp"] == "ticket_vs_norm"]
+    assert {r["run"] for r in tvn} <= {r["run"] for r in rows.values()}
+
+
+def test_norm_clamp_refuses_a_task_that_is_not_modular_and_a_ticket_without_norms(tmp_path, capsys):
+    assert run_cli(["--exp", "norm_clamp", "--task", "parity", "--out", str(tmp_path)]) == 2
+    assert "modular" in capsys.readouterr().err
+    out = str(tmp_path / "runs")
+    argv = ["--p", "11", "--steps", "20", "--ckpt-every", "10", "--out", out]
+    assert run_cli(["--exp", "ticket"] + argv) == 0
+    ticket = next(r["run"] for r in read_csv(os.path.join(out, "summary.csv")) if r["arm"] == "ticket")
+    os.remove(os.path.join(out, ticket, "norms.pt"))  # as a ticket trained before norms were recorded
+    assert run_cli(["--exp", "norm_clamp"] + argv) == 2
+    assert "no per-step norms" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -1055,7 +980,6 @@ def test_every_experiment_runs_end_to_end(tmp_path, exp):
     assert run_cli(argv) == 0
     assert len(read_csv(os.path.join(out, "summary.csv"))) == len(rows)
     assert len(read_csv(os.path.join(out, "curves.csv"))) == len(curves)
-    assert report.main(["--out", out]) == 0  # README: `python report.py --out runs` judges your runs
 
 
 def test_phase_tickets_take_every_checkpoint_up_to_the_base_length(tmp_path):
@@ -1368,59 +1292,10 @@ def test_run_all_list_prints_commands_grok_accepts(tmp_path):
         exps.setdefault((args.exp, args.task, args.model, args.steps), []).append(args.seeds[0])
     assert {e[0] for e in exps} == set(grok.EXPERIMENTS) - {"base"}
     assert all(seeds == [0, 1, 2] for seeds in exps.values()) and len(lines) == 3 * len(exps)
-    # every claim of report.py is made by one of these commands (same experiment, model, task, length)
-    for claim in claims.CLAIMS:
-        args = grok.parse_args(claim.command.split("grok.py ", 1)[1].split())
-        assert (args.exp, args.task, args.model, args.steps) in exps, claim.name
     central = [grok.parse_args(shlex.split(line)[2:]) for line in listed("--central", "--seeds", "3-9")]
     assert len(central) == 5 * 7 and {a.seeds[0] for a in central} == set(range(3, 10))
     assert {(a.exp, a.model) for a in central} == {("ticket_vs_norm", "mlp"), ("ticket_vs_norm", "transformer"),
                                                     ("pai", "mlp"), ("edge_popup", "mlp"), ("mask_or_init", "mlp")}
-
-
-def test_plot_says_how_to_install_matplotlib(tmp_path, capsys, monkeypatch):
-    import plot
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
-    monkeypatch.setattr(sys, "argv", ["plot.py", "--out", str(tmp_path)])
-    assert plot.main() == 2
-    assert "pip install matplotlib" in capsys.readouterr().err
-
-
-@pytest.mark.slow
-def test_plot_draws_every_experiment(tmp_path, monkeypatch):
-    pytest.importorskip("matplotlib")
-    import plot
-    out = str(tmp_path)
-    for exp in ("ticket_vs_norm", "prune_rate", "fourier", "jaccard", "pai"):
-        assert run_cli(["--exp", exp, "--out", out, "--prune-rates", "0.3,0.9"] + TINY) == 0
-    monkeypatch.setattr(sys, "argv", ["plot.py", "--out", out])
-    assert plot.main() == 0
-    pngs = lambda: sorted(f for f in os.listdir(tmp_path) if f.endswith(".png"))  # beside the CSVs, as in results/
-    assert pngs() == [
-        "fourier_add_mlp.png", "jaccard_add_mlp.png", "pai_add_mlp.png", "prune_rate_add_mlp.png",
-        "ticket_vs_norm_add_mlp.png", "weights_pai_seed0.png"]
-    # a longer base beside the first: one figure per length; two seeds: the seeds' figure too
-    assert run_cli(["--exp", "ticket_vs_norm", "--out", out, "--p", "11", "--steps", "80", "--seeds", "0,1"]) == 0
-    assert plot.main() == 0
-    assert {"ticket_vs_norm_add_mlp_0.06k.png", "ticket_vs_norm_add_mlp_0.08k.png",
-            "seeds_ticket_vs_norm_add_mlp_0.08k.png"} <= set(pngs())
-
-
-def test_plot_gives_a_ticket_one_colour_per_pruning_rate_on_every_seed():
-    pytest.importorskip("matplotlib")
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import plot
-    runs = [dict(exp="prune_rate", arm="ticket", seed=str(seed), prune_rate=str(k), run=f"{seed}-{k}")
-            for seed in (0, 1) for k in (0.3, 0.6, 0.9)]
-    curves = {("prune_rate", r["run"]): [dict(step="1", test_acc="0.5")] for r in runs}
-    fig, ax = plt.subplots()
-    plot.curves_panel(ax, runs, curves, "prune_rate", plt)
-    colour = {(r["seed"], r["prune_rate"]): tuple(line.get_color()) for r, line in zip(runs, ax.get_lines())}
-    plt.close(fig)
-    assert all(colour["0", k] == colour["1", k] for k in ("0.3", "0.6", "0.9"))
-    assert len({colour["0", k] for k in ("0.3", "0.6", "0.9")}) == 3
 
 
 def test_unwritable_out_exits_2(tmp_path, capsys):
@@ -1528,429 +1403,6 @@ def test_path_length_and_clustering_by_hand():
     assert analysis.clustering(A) == 0.0  # layered graphs have no triangles
     # pairs: in-in 2 (x2), hid-hid 2 (x2), in-hid 1 (x8), in-out 2 (x4), hid0-out 1 (x2), hid1-out 3 (x2)
     assert analysis.average_shortest_path(A) == pytest.approx((2 * 2 + 2 * 2 + 8 + 4 * 2 + 2 + 3 * 2) / 20)
-
-
-# ---------------------------------------------------------------------------------------------------
-# claims.py, claim_tests.py, bars.py, report.py: every claim judged on hand-made runs, one world where each holds and one where each fails
-
-
-def test_every_claim_holds_in_a_world_made_to_hold_it(tmp_path):
-    verdicts = report.judge_all([write_world(str(tmp_path / "good"), good=True)])[0]
-    assert {v.claim.name: v.verdict for v in verdicts} == {c.name: "reproduced" for c in claims.CLAIMS}
-    assert all(list(v.per_seed) == [0, 1] for v in verdicts)
-
-
-# in a world where k = 0.9 generalizes without weight decay, "some k generalizes" cannot fail
-IMPLIED_IN_BAD_WORLD = {"no_wd_any"}
-
-
-def test_every_claim_fails_in_a_world_made_to_fail_it(tmp_path):
-    verdicts = report.judge_all([write_world(str(tmp_path / "bad"), good=False)])[0]
-    got = {v.claim.name: v.verdict for v in verdicts}
-    assert got == {c.name: "reproduced" if c.name in IMPLIED_IN_BAD_WORLD else "not reproduced"
-                   for c in claims.CLAIMS}
-    tickets = [dict(arm="ticket", prune_rate=k, t_gen=None, final_test_acc=0.2, run=str(k)) for k in (0.1, 0.5, 0.9)]
-    seed = claim_tests.Seed(0, [dict(arm="base", t_gen=20000.0, run="b")] + tickets, {})
-    assert claim_tests.some_rate_generalizes(0.1, 0.9)(seed)[:2] == (False, 0.2)
-    # from a base that never generalized (a transition ticket) neither claim can be decided
-    seed = claim_tests.Seed(0, [dict(arm="base", t_gen=None, run="b")] + tickets, {})
-    assert claim_tests.some_rate_generalizes(0.1, 0.9)(seed)[:2] == (None, 0.2)
-    assert claim_tests.rate_fails(0.9)(seed)[:2] == (None, 0.2)
-
-
-def test_every_claim_says_what_it_tests_and_what_its_value_is():
-    names = [c.name for c in claims.CLAIMS]
-    assert len(names) == len(set(names))
-    for claim in claims.CLAIMS:
-        assert report.Verdict(claim, {}).measure() != "-", claim.name
-        assert claim.kind in ("paper", "sub", "variant", "diagnostic", "ours")
-        assert claim.command.startswith("python grok.py")
-        grok.parse_args(claim.command.split("grok.py ", 1)[1].split())  # a command grok.py accepts
-
-
-def test_verdicts_over_seeds_and_missing_runs(tmp_path):
-    claim = claims.CLAIMS[0]
-    verdict = lambda per_seed: report.Verdict(claim, per_seed).verdict
-    assert verdict({}) == "not run"
-    assert verdict({0: (None, None), 1: (None, 5)}) == "inconclusive"
-    assert verdict({0: (True, 1), 1: (None, 5)}) == "partly"
-    assert verdict({0: (True, 1), 1: (False, 5)}) == "partly"
-    assert verdict({0: (False, 1), 1: (None, 5)}) == "not reproduced"
-    v = report.Verdict(claim, {0: (True, 600.0), 1: (True, None), 2: (True, 500.0)})
-    assert v.ours() == "550 ± 71 (1 n.r.)" and v.seeds() == "600 / n.r. / 500"
-    # one formatter for every mean ± std cell (report blocks and grok.py's table)
-    assert report.mean_std([0.5, 0.7], ".2f") == "0.60 ± 0.14"
-    assert report.mean_std([1234.0], ",.0f") == "1,234"
-    assert report.mean_std([None, None], ",.0f") == "n.r." and report.mean_std([], ".2f", none="-") == "-"
-    # a speed-up is at least 2x: a few percent is within the spread of t_gen between seeds and machines
-    assert claim_tests.sooner(600, 17400) and claim_tests.sooner(5000, 10000)
-    assert not claim_tests.sooner(14520, 15360) and not claim_tests.sooner(claim_tests.INF, claim_tests.INF)
-    assert claim_tests.sooner(600, claim_tests.INF)
-    # a base that never generalized makes its ticket claims inconclusive, not failed
-    base = dict(arm="base", t_mem=100.0, t_gen=None, run="b")
-    ticket = dict(arm="ticket", t_gen=600.0, run="t")
-    assert claim_tests.ticket_before_base()(claim_tests.Seed(0, [base, ticket], {}))[:2] == (None, 600.0)
-    # a seed without the runs a claim needs is left out, and the claim is "not run"
-    folder = write_world(str(tmp_path / "w"), good=True, seeds=(0,))
-    rows, curves, _ = report.load([folder])
-    rows = [r for r in rows if not (r["exp"] == "pai" and r["arm"] == "synflow")]
-    assert report.judge(next(c for c in claims.CLAIMS if c.name == "pai_no_speedup"), rows, curves).verdict == "not run"
-
-
-def test_an_extended_base_replaces_the_shorter_one_in_the_claims(tmp_path):
-    rows, _, _ = report.load([write_world(str(tmp_path), good=True, seeds=(0,))])
-    claim = next(c for c in claims.CLAIMS if c.name == "add_transformer_ticket_early")
-    short = [dict(r, steps=r["steps"], t_gen=None if r["arm"] == "base" else r["t_gen"]) for r in rows]
-    assert report.judge(claim, short, {}).verdict == "inconclusive"  # the 50k base never generalized
-    longer = [dict(r, steps=100000.0, run=r["run"] + "-100k") for r in rows
-              if r["exp"] == "ticket_vs_norm" and r["model"] == "transformer"]
-    assert report.judge(claim, short + longer, {}).verdict == "reproduced"
-    # where the paper's length was enough, an extended run does not replace it
-    failing_longer = [dict(r, ticket=None, t_gen=None if r["arm"] == "ticket" else r["t_gen"]) for r in longer]
-    assert report.judge(claim, rows + failing_longer, {}).verdict == "reproduced"
-    assert report.judge(claim, short + failing_longer, {}).verdict == "not reproduced"
-    # an extended base that did not generalize either, whose arms were not trained: the shorter runs
-    longer_base = [dict(r, t_gen=None) for r in longer if r["arm"] == "base"]
-    assert report.judge(claim, short + longer_base, {}).verdict == "inconclusive"
-
-
-def test_mnist_claims_are_judged_at_the_papers_length_only(tmp_path):
-    rows, curves, _ = report.load([write_world(str(tmp_path), good=True, seeds=(0,))])
-    mnist = [r for r in rows if r["task"] == "mnist"]
-    for name in ("mnist_mlp_ticket_early", "mnist_mlp_unrewound"):
-        claim = next(c for c in claims.CLAIMS if c.name == name)
-        assert report.judge(claim, mnist, curves).verdict == "reproduced"
-        # shorter runs (the earlier 20,000 steps) are shown, not judged
-        assert report.judge(claim, [dict(r, steps=20000.0) for r in mnist], curves).verdict == "not run"
-
-
-def test_mask_distance_claims_skip_the_interval_that_holds_memorization():
-    base = dict(arm="base", exp="jaccard", run="b", t_mem=84.0)
-    distance = {2000: 0.66, 4000: 0.2, 6000: 0.3, 8000: 0.1}   # the first interval: leaving theta_0
-    jump = {2000: -0.01, 4000: 0.0, 6000: 0.4, 8000: 0.01}
-    seed = claim_tests.Seed(0, [base], {}, {("jaccard", "b"): {"jaccard_all": distance, "d_test_acc": jump}})
-    assert claim_tests.distance_peaks_with_accuracy(seed)[:2] == (True, 6000)
-    holds, r, *_ = claim_tests.distance_correlates_with_accuracy(seed)
-    assert holds and r == pytest.approx(claim_tests.pearson([0.2, 0.3, 0.1], [0.0, 0.4, 0.01]))
-
-
-def test_fourier_periodic_from_is_where_the_entropy_made_90_percent_of_its_drop():
-    row = dict(arm="ticket", exp="fourier", run="r")
-    analysis = {("fourier", "r"): {"entropy_in": {0: 3.0, 2000: 1.2, 4000: 1.0, 50000: 1.0}}}
-    assert claim_tests.periodic_from(claim_tests.Seed(0, [row], {}, analysis), "ticket") == 2000
-    analysis = {("fourier", "r"): {"entropy_in": {0: 3.0, 2000: 3.1, 50000: 3.0}}}
-    assert claim_tests.periodic_from(claim_tests.Seed(0, [row], {}, analysis), "ticket") == claim_tests.INF
-
-
-def test_spearman_against_a_hand_computed_value():
-    assert claim_tests.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
-    assert claim_tests.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
-    # ranks x = 1,2,3 ; y = 1.5,1.5,3 (a tie): r = cov / (sx sy) = 1.5 / sqrt(2 * 1.5)
-    assert claim_tests.spearman([1, 2, 3], [5, 5, 7]) == pytest.approx(1.5 / math.sqrt(2 * 1.5))
-    assert claim_tests.spearman([1, 2, 3], [0, 0, 0]) is None  # undefined: the claim is not judged, not failed
-
-
-def test_report_blocks_are_regenerated_and_checked(tmp_path):
-    folder = write_world(str(tmp_path), good=True, seeds=(0, 1))
-    verdicts, rows, curves, analysis = report.judge_all([folder])
-    text = ("intro\n<!-- report:runs exp=prune_rate -->\nstale\n<!-- /report -->\nmiddle\n"
-            "<!-- report:claims pai -->\n<!-- /report -->\n<!-- report:popup -->\n<!-- /report -->\n"
-            "<!-- report:analysis exp=fourier -->\n<!-- /report -->\n")
-    new = blocks.fill(text, verdicts, rows, curves, analysis)
-    assert new.startswith("intro\n<!-- report:runs exp=prune_rate -->\n| arm |") and "stale" not in new
-    assert "| ticket | 0.9 |  | 50,000 | 0,1 | 100 / 100 | n.r. / n.r. | n.r. |" in new
-    assert "`pai_no_speedup`" in new and "`prune_rate_tau`" not in new
-    assert "| ep | 0,1 | 0.95 ± 0.00 (0.68) |" in new
-    assert "| entropy_in | ticket | 0,1 | 3.00 ± 0.00 | 1.00 ± 0.00 |" in new
-    assert blocks.fill(new, verdicts, rows, curves, analysis) == new  # regenerating a fresh file changes nothing
-
-
-# Every bar of bars.BARS tested at its edge: a hand-made seed just inside it and one just outside,
-# so that moving any bar (or the 0.7 and 0.81 it is centred on) fails a behavioural test.
-
-def row(arm, **values):
-    found = dict(arm=arm, t_mem=100.0, t_gen=None, tau_grok=None, prune_rate=0.0, final_train_acc=1.0,
-                 final_test_acc=1.0, l1_final=1.0, l2_final=1.0, source_step=None, source_test_acc=None,
-                 threshold=0.95, task="add")
-    found.update(values)
-    found.setdefault("run", f"{arm}-{found['prune_rate']}-{found['source_step']}-{found['task']}")
-    return found
-
-
-def judge_rows(test, rows, curves=None, analysis=None):
-    return claim_tests.Judged(*test(claim_tests.Seed(0, rows, curves or {}, analysis or {})))
-
-
-def phase_seed(fast_at, base_t_gen=20000.0):
-    """A base and its phase tickets: slow masks at base accuracy 0.0 / 0.5 and, at `fast_at`
-    (step, base accuracy), one mask that is a speed-up."""
-    step, acc = fast_at
-    return [row("base", t_gen=base_t_gen), row("ticket", source_step=2000.0, source_test_acc=0.0),
-            row("ticket", source_step=4000.0, source_test_acc=0.5),
-            row("ticket", source_step=step, source_test_acc=acc, t_gen=500.0)]
-
-
-def permuted(swaps, n=20):
-    ranks = list(range(n))
-    for a, b in swaps:
-        ranks[a], ranks[b] = ranks[b], ranks[a]
-    return ranks
-
-
-def correlated(r):
-    """xs and ys whose Pearson correlation is r."""
-    xs = list(range(10))
-    z = [1.0 - 2 * (i % 2) for i in xs]
-    mean = statistics.mean(xs)
-    along = sum((a - mean) * b for a, b in zip(xs, z)) / sum((a - mean) ** 2 for a in xs)
-    z = [b - along * (a - mean) for a, b in zip(xs, z)]
-    c = math.sqrt(sum((a - mean) ** 2 for a in xs) / sum(b * b for b in z)) * math.sqrt(1 / r ** 2 - 1)
-    return xs, [a + c * b for a, b in zip(xs, z)]
-
-
-def jaccard(distance, jump, t_mem=100.0):
-    base = row("base", t_mem=t_mem, t_gen=20000.0, run="b")
-    analysis = {("jaccard", "b"): {"jaccard_all": dict(zip(range(2000, 2000 * len(distance) + 1, 2000), distance)),
-                                   "d_test_acc": dict(zip(range(2000, 2000 * len(jump) + 1, 2000), jump))}}
-    return [dict(base, exp="jaccard")], {}, analysis
-
-
-def no_wd_seed(reaching):
-    return [row("base", t_gen=20000.0)] + [row("ticket", prune_rate=k, final_test_acc=0.2,
-                                               t_gen=5000.0 if k == reaching else None)
-                                           for k in (0.79, 0.8, 0.81, 0.82)]
-
-
-EDGES = {  # bar -> case(inside) -> Judged
-    "speedup": lambda inside: judge_rows(claim_tests.ticket_before_base(), [
-        row("base", t_gen=2010.0 if inside else 1990.0), row("ticket", t_gen=1000.0)]),  # 2.01x / 1.99x
-    "mem_by": lambda inside: judge_rows(claim_tests.base_groks, [row("base", t_mem=1000.0 if inside else 1010.0,
-                                                                t_gen=50000.0)]),
-    "grok_delay": lambda inside: judge_rows(claim_tests.base_groks, [row("base", t_mem=100.0,
-                                                                    t_gen=1000.0 if inside else 900.0)]),
-    "l2_spread": lambda inside: judge_rows(claim_tests.norms_l2_converge_l1_not, [
-        row("base", l2_final=1.0, l1_final=10.0), row("ticket", l2_final=1.249 if inside else 1.251, l1_final=5.0),
-        row("same_l1", l2_final=1.0, l1_final=10.0), row("same_l2", l2_final=1.0, l1_final=10.0)]),
-    "l1_gap": lambda inside: judge_rows(claim_tests.norms_l2_converge_l1_not, [
-        row("base", l1_final=10.0), row("ticket", l1_final=8.99 if inside else 9.01),
-        row("same_l1", l1_final=10.0), row("same_l2", l1_final=10.0)]),
-    "most": lambda inside: judge_rows(claim_tests.most_rates_accelerate, [row("base", t_gen=20000.0)] + [
-        row("ticket", prune_rate=k, t_gen=500.0 if i < (5 if inside else 4) else None)
-        for i, k in enumerate(claim_tests.PRUNE_RATES)]),  # 5 of 9 / 4 of 9
-    "tau_tolerance": lambda inside: judge_rows(claim_tests.tau_smallest_near_07, [row("base", t_gen=20000.0)] + [
-        row("ticket", prune_rate=k, t_gen=1000.0, tau_grok=1.0 if k == (0.8 if inside else 0.9) else 5.0)
-        for k in claim_tests.PRUNE_RATES]),  # the grid is 0.1 apart: 0.8 and 0.9 are the nearest either side
-    "mem_test": lambda inside: judge_rows(claim_tests.memorizing, [row("mem", final_test_acc=0.099 if inside else 0.101)]),
-    "ep_target": lambda inside: judge_rows(claim_tests.popup_reaches("ep"), [row("ep", run="ep")],
-                                           {"ep": [dict(step=2000, test_acc=0.901 if inside else 0.899)]}),
-    "full": lambda inside: judge_rows(claim_tests.popup_reaches("wd", 1400, "full"), [row("wd", run="wd")],
-                                      {"wd": [dict(step=1400, test_acc=0.951 if inside else 0.949)]}),
-    "ep_lift": lambda inside: judge_rows(claim_tests.popup_lifts, [row("mem", final_test_acc=0.1), row("ep", run="ep")],
-                                         {"ep": [dict(step=2000, test_acc=0.401 if inside else 0.399)]}),
-    "leak_lift": lambda inside: judge_rows(claim_tests.leak_lifts, [row("ep_sd", run="a"), row("ep_sd_leak", run="b")],
-                                           {"a": [dict(step=2000, test_acc=0.5)],
-                                            "b": [dict(step=2000, test_acc=0.551 if inside else 0.549)]}),
-    "track_rho": lambda inside: judge_rows(claim_tests.tracks_source(), [row("base", t_gen=20000.0)] + [
-        row("ticket", source_step=1000.0 * (i + 1), source_test_acc=float(i), final_test_acc=float(a))
-        for i, a in enumerate(permuted([(0, 8), (10, 11), (12, 13)] + ([] if inside else [(14, 15)])))]),
-    # rho 0.9008 / 0.8992
-    "phase_shift": lambda inside: judge_rows(claim_tests.early_masks_no_speedup, phase_seed(
-        (10000.0 if inside else 8000.0, 0.5), base_t_gen=10000.0)),  # a fast mask at t_gen / one checkpoint before
-    "chance": lambda inside: judge_rows(claim_tests.phase_no_speedup("memorization"), phase_seed(
-        (6000.0, 0.101 if inside else 0.099))),
-    "late": lambda inside: judge_rows(claim_tests.phase_no_speedup("transition"), phase_seed(
-        (6000.0, 0.851 if inside else 0.849))),  # a fast mask in the late transition / in the transition
-    "periodic_drop": lambda inside: claim_tests.Judged(claim_tests.periodic_from(claim_tests.Seed(0, [row("ticket", run="t", exp="fourier")], {}, {
-        ("fourier", "t"): {"entropy_in": {0: 1.0, 1000: 0.101 if inside else 0.099, 2000: 0.0}}}), "ticket") == 2000, 0),
-    "jaccard_from": lambda inside: judge_rows(claim_tests.distance_peaks_with_accuracy, *jaccard(
-        [0.9, 0.1, 0.1, 0.5, 0.1], [0.0, 0.0, 0.0, 0.5, 0.0], t_mem=100.0 if inside else 0.0)),
-    # the largest distance is across memorization (the first interval); the rise, at 8,000, is the later peak
-    "jaccard_within": lambda inside: judge_rows(claim_tests.distance_peaks_with_accuracy, *jaccard(
-        [0.1, 0.1, 0.1, 0.5, 0.1], [0.0] * (2 if inside else 1) + [0.5] + [0.0] * (2 if inside else 3),
-        t_mem=0.0)),  # the distance peaks at 8,000; the rise at 6,000 (one interval) / 4,000 (two)
-    "jaccard_r": lambda inside: judge_rows(claim_tests.distance_correlates_with_accuracy, *jaccard(
-        *correlated(0.501 if inside else 0.499), t_mem=0.0)),
-    "critical_width": lambda inside: judge_rows(claim_tests.some_rate_generalizes(None, None, around=0.81),
-                                                no_wd_seed(0.8 if inside else 0.79)),
-}
-
-
-def test_every_bar_has_an_edge_case():
-    assert set(EDGES) == set(bars.BARS) - {"P"}  # P is tested with report.remeasured
-
-
-@pytest.mark.parametrize("name", list(EDGES))
-def test_a_bar_holds_just_inside_and_fails_just_outside(name):
-    assert EDGES[name](True)[0] is True and EDGES[name](False)[0] is False
-
-
-def test_judging_moves_a_bar_and_puts_it_back():
-    with bars.judging(speedup=1.5):
-        assert EDGES["speedup"](False)[0] is True
-    assert bars.bar("speedup") == bars.BARS["speedup"].value and EDGES["speedup"](False)[0] is False
-    with pytest.raises(KeyError):
-        with bars.judging(no_such_bar=1):
-            pass
-
-
-def test_remeasured_finds_t_gen_again_at_another_p():
-    rows = [row("base", run="b", threshold=0.95, t_mem=10.0, t_gen=30.0)]
-    curves = {"b": [dict(step=s, train_acc=a, test_acc=t) for s, a, t in
-                    ((0, 0.0, 0.0), (10, 0.96, 0.0), (20, 1.0, 0.91), (30, 1.0, 0.96), (40, 1.0, 0.995))]}
-    assert [(r["t_mem"], r["t_gen"]) for r in report.remeasured(rows, curves, 0)] == [(10, 30)]
-    assert [(r["t_mem"], r["t_gen"], r["threshold"]) for r in report.remeasured(rows, curves, -0.05)] == [(10, 20, 0.9)]
-    assert [(r["t_mem"], r["t_gen"]) for r in report.remeasured(rows, curves, +0.04)] == [(20, 40)]
-
-
-def test_remeasured_moves_p_on_a_regression_too():
-    # a regression's P is the fraction by which the loss has fallen (tables.grokking_times): its notches count
-    rows = [row("base", run="b", threshold=0.95, t_mem=20.0, t_gen=None)]
-    curves = {"b": [dict(step=s, train_acc=None, test_acc=None, train_loss=a, test_loss=t) for s, a, t in
-                    ((0, 100.0, 100.0), (10, 8.0, 50.0), (20, 4.0, 9.0), (30, 0.5, 6.0))]}
-    assert [(r["t_mem"], r["t_gen"]) for r in report.remeasured(rows, curves, 0)] == [(20, None)]
-    assert [(r["t_mem"], r["t_gen"]) for r in report.remeasured(rows, curves, -0.05)] == [(10, 20)]
-    assert [(r["t_mem"], r["t_gen"]) for r in report.remeasured(rows, curves, +0.04)] == [(30, None)]
-
-
-def test_a_fragile_verdict_says_what_it_flips_to(tmp_path):
-    folder = str(tmp_path)
-    summary = [dict(exp="ticket_vs_norm", task="add", model="mlp", arm=a, seed=0, steps=50000, t_mem=50,
-                    t_gen=t, run=a, threshold=0.95) for a, t in (("base", 1750), ("ticket", 1000))]
-    tables.write_csv(os.path.join(folder, "summary.csv"), summary, list(summary[0]))
-    curves = [dict(run=r["run"], step=s, train_acc=a, test_acc=t) for r in summary
-              for s, a, t in ((0, 0, 0), (50, 1, 0), (r["t_gen"], 1, 1))]
-    tables.write_csv(os.path.join(folder, "curves.csv"), curves, list(curves[0]))
-    verdicts = {v.claim.name: v for v in report.judge_all([folder])[0]}
-    early = verdicts["add_mlp_ticket_early"]
-    assert early.verdict == "not reproduced" and ("speedup 1.5", "reproduced") in early.flips
-    assert early.robustness().startswith("fragile: ") and "1.75x (>= 2x)" in early.margins()
-    assert verdicts["add_mlp_base_groks"].robustness() == "robust"
-
-
-def test_the_report_on_a_users_runs_lists_the_claims_they_judge_and_counts_the_rest(tmp_path, capsys):
-    assert run_cli(["--exp", "ticket_vs_norm", "--p", "11", "--steps", "60", "--out", str(tmp_path)]) == 0
-    capsys.readouterr()
-    assert report.main(["--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    judged = [line.split()[0] for line in out.splitlines() if line[:1].strip()]
-    assert judged[:4] == ["add_mlp_base_groks", "add_mlp_ticket_early", "add_mlp_norm_not_enough",
-                          "add_mlp_norms"] and f"{len(claims.CLAIMS) - 4} more claims not run" in out
-
-
-def test_every_bar_says_where_it_came_from_and_every_source_is_in_spec():
-    assert all(b.origin in ("paper", "ours") and b.why for b in bars.BARS.values())
-    # the paper's bars and claims cite the paper by version (v1-v3), never a document users do not have
-    assert all(any(v in b.why for v in ("v1", "v2", "v3")) or b.origin == "ours" for b in bars.BARS.values())
-    assert all(any(v in c.source for v in ("v1", "v2", "v3", "authors'", "ours")) for c in claims.CLAIMS)
-    assert not any("SPEC" in b.why for b in bars.BARS.values()) and not any("SPEC" in c.source for c in claims.CLAIMS)
-    assert all("v2 Fig" not in c.source for c in claims.CLAIMS)  # v2's figures were not found: v3's are cited
-    ours = {c.name for c in claims.CLAIMS if c.kind == "ours"}
-    assert ours == {"pai_grasp"} | {c.name for c in claims.CLAIMS if c.section == "mask_or_init"}
-    assert all(c.source.startswith("ours") for c in claims.CLAIMS if c.name in ours)
-
-
-@pytest.mark.slow
-def test_committed_results_md_is_what_the_committed_csvs_give():
-    assert report.main(["--check"]) == 0
-
-
-def test_report_prints_a_line_per_claim_and_refuses_a_missing_folder(tmp_path, capsys):
-    folder = write_world(str(tmp_path / "w"), good=True, seeds=(0,))
-    assert report.main(["--out", folder]) == 0
-    lines = [line for line in capsys.readouterr().out.strip().splitlines() if line[:1].strip()]
-    # every claim holds in this world: the paper's reproduced, ours holds
-    assert len(lines) == len(claims.CLAIMS) and all(line.split()[:2] == [c.name, "holds" if c.kind == "ours" else "reproduced"]
-                                                    for c, line in zip(claims.CLAIMS, lines))
-    assert report.main(["--out", str(tmp_path / "nope")]) == 2
-    assert "no folder" in capsys.readouterr().err
-
-
-# ---------------------------------------------------------------------------------------------------
-# intervals.py: effects over seeds with their uncertainty, against values computed by hand
-
-def test_clopper_pearson_matches_the_closed_forms_and_the_tables():
-    import intervals
-    # k = n and k = 0 have closed forms: lower = (alpha/2)^(1/n), upper = 1 - (alpha/2)^(1/n)
-    assert intervals.clopper_pearson(3, 3) == (pytest.approx(0.025 ** (1 / 3), abs=1e-12), 1.0)  # 0.292
-    assert intervals.clopper_pearson(0, 10) == (0.0, pytest.approx(1 - 0.025 ** (1 / 10), abs=1e-12))
-    assert intervals.clopper_pearson(5, 10) == (pytest.approx(0.1871, abs=1e-4), pytest.approx(0.8129, abs=1e-4))
-    assert intervals.clopper_pearson(7, 10) == (pytest.approx(0.3475, abs=1e-4), pytest.approx(0.9333, abs=1e-4))
-    with pytest.raises(ValueError):
-        intervals.clopper_pearson(4, 3)
-
-
-def test_the_bootstrap_interval_of_the_median_on_hand_computed_cases():
-    import intervals
-    # two seeds: a resample's median is 1 (p 1/4), 50.5 (1/2) or 100 (1/4): the 2.5% and 97.5% quantiles
-    assert intervals.median_interval([1.0, 100.0]) == (50.5, 1.0, 100.0)
-    assert intervals.median_interval([7.0] * 5) == (7.0, 7.0, 7.0)
-    # three seeds: the median of a resample is the smallest value with probability 7/27 > 2.5%
-    median, lo, hi = intervals.median_interval([29.0, 32.8, 6.8])
-    assert (median, lo, hi) == (29.0, 6.8, 32.8)
-    assert intervals.median_interval([29.0, 32.8, 6.8]) == (median, lo, hi)  # a fixed generator
-
-
-def test_a_censored_ratio_counts_at_the_runs_length_and_is_marked():
-    import intervals
-    assert intervals.ratio(17400, 600, 50000) == (29.0, "")
-    assert intervals.ratio(None, 500, 50000) == (100.0, "≥")  # the slow arm never reached P: a lower bound
-    assert intervals.ratio(20000, None, 50000) == (0.4, "≤")
-    assert intervals.ratio(None, None, 50000) == (1.0, "?")
-    s = claim_tests.Seed(0, [dict(arm="base", t_gen=None, t_mem=90, steps=50000, run="b"),
-                             dict(arm="ticket", t_gen=2000, t_mem=100, steps=50000, run="t")], {})
-    judged = claim_tests.ticket_before_base()(s)
-    assert judged.holds is None and judged.effect == (25.0, "≥")  # inconclusive, its effect kept, marked
-    claim = next(c for c in claims.CLAIMS if c.name == "add_mlp_ticket_early")
-    v = report.Verdict(claim, {0: judged, 1: claim_tests.Judged(True, 600, "", (29.0, "")),
-                               2: claim_tests.Judged(True, 500, "", (32.8, ""))})
-    # seed 0 could be anything from 25x up: the median lies in [29x, 32.8x], and a resample with seed 0
-    # twice (probability 7/27 > 2.5%) has a median known only to be >= 25x, so the interval opens to ∞
-    assert v.effect() == "29.0x-32.8x [25.0x, ∞], 1 of 3 censored"
-    assert v.effects() == "0: ≥25.0x; 1: 29.0x; 2: 32.8x"
-    assert v.rate() == "2/3 [0.09, 0.99], 1 undecided"
-
-
-def test_a_censored_seed_widens_the_median_and_its_interval_by_hand():
-    import intervals
-    # uncensored: the same as median_interval
-    assert intervals.censored_median_interval([(29.0, ""), (32.8, ""), (6.8, "")]) == (29.0, 29.0, 6.8, 32.8)
-    # the lower ends [25, 29, 32.8] and upper ends [inf, 29, 32.8]: the median lies in [29, 32.8]; a
-    # resample's lower-end median is 25 with probability 7/27 (> 2.5%), its upper-end median inf too
-    assert intervals.censored_median_interval([(25.0, "≥"), (29.0, ""), (32.8, "")]) == (29.0, 32.8, 25.0, math.inf)
-    # every seed an upper bound: the median is at most the bounds' median, the interval starts at 0
-    low, high, lower, upper = intervals.censored_median_interval([(0.3, "≤"), (0.4, "≤"), (0.9, "≤")])
-    assert (low, high, lower, upper) == (0.0, 0.4, 0.0, 0.9)
-    assert report.median_text(low, high) == "≤0.4x" and report.median_text(0.0, math.inf) == "?"
-    assert report.median_text(7.0, math.inf) == "≥7.0x" and report.median_text(3.0, 5.0) == "3.0x-5.0x"
-    # an even count: the middle pair's mean with an unbounded seed is unbounded
-    assert intervals.censored_median_interval([(2.0, ""), (4.0, ""), (9.0, "≥"), (8.0, "≥")])[:2] == (6.0, math.inf)
-    # one censored seed of five, above the middle: the median is known
-    effects = [(2.0, ""), (3.0, ""), (4.0, ""), (5.0, ""), (60.0, "≥")]
-    assert intervals.censored_median_interval(effects)[:2] == (4.0, 4.0)
-
-
-def test_seeds_that_cannot_decide_are_said_and_claims_of_ours_hold_or_not():
-    J = claim_tests.Judged
-    paper = next(c for c in claims.CLAIMS if c.name == "add_transformer_ticket_early")
-    undecided = report.Verdict(paper, {0: J(None, None, ""), 1: J(True, 1.0, ""), 2: J(True, 1.0, "")})
-    assert undecided.verdict == "partly" and undecided.rate() == "2/3 [0.09, 0.99], 1 undecided"
-    assert undecided.meaning() == "for the paper, on every seed that decides"
-    failing = report.Verdict(paper, {0: J(False, 1.0, ""), 1: J(True, 1.0, ""), 2: J(None, None, "")})
-    assert failing.meaning() == "mixed: seed by seed"
-    ours = next(c for c in claims.CLAIMS if c.name == "mask_or_init_mlp_reinit")
-    assert report.Verdict(ours, {0: J(False, 1.0, "")}).shown() == "does not hold"
-    assert report.Verdict(ours, {0: J(True, 1.0, "")}).shown() == "holds"
-    assert report.Verdict(paper, {0: J(True, 1.0, "")}).shown() == "reproduced"
-
-
-def test_kaplan_meier_on_hand_computed_cases():
-    import intervals
-    # one length: the share of seeds that have reached P
-    assert intervals.kaplan_meier([600, 1700, None], [50000] * 3) == ([0, 600, 1700], [0.0, pytest.approx(1 / 3), pytest.approx(2 / 3)])
-    # a seed censored at 150 leaves one at risk at 200: S = 2/3 * (1 - 1/1) = 0
-    assert intervals.kaplan_meier([100, None, 200], [500, 150, 500]) == ([0, 100, 200], [0.0, pytest.approx(1 / 3), 1.0])
-    # ties: two seeds reach P at the same step
-    assert intervals.kaplan_meier([300, 300, None, 900], [1000] * 4) == ([0, 300, 900], [0.0, 0.5, 0.75])
 
 
 # ---------------------------------------------------------------------------------------------------

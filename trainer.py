@@ -8,8 +8,9 @@ measurements and checkpoints (what determines a run: runs.py; the CSV files: tab
     summaries = train_many([(r, build_model(r), load_data(r)) for r in runs], out="runs")  # one batch
 
 A run is a folder under `out` named by a hash of its settings (Run): config.json, theta_0 and a
-checkpoint every 2,000 steps (ckpt/; edge-popup runs also save their learned mask there), the
-resumable state (state.pt, written with each checkpoint: after Ctrl-C the same call resumes from
+checkpoint every 2,000 steps (ckpt/; edge-popup runs also save their learned mask there), for a
+run with a fixed sparse mask (a ticket) norms.pt, the L1 and L2 norms of W * m after every step in
+float64 (what a norm-clamped control follows: models.Masked.norm_clamp), the resumable state (state.pt, written with each checkpoint: after Ctrl-C the same call resumes from
 it, bit for bit), curves.csv and summary.json once finished.
 
 Many runs, one model. Runs of the same network and data shapes (an experiment's seeds, its pruning
@@ -246,6 +247,9 @@ class Member:
     params: list
     decay: object
     diverged: str = ""
+    norms: list = None
+    """[(step, L1, L2)] of W * m after every step, float64: recorded for a run with a fixed sparse mask
+    (norms_recorded), which a norm-clamped control may follow; None for the others"""
 
 
 def prepare(run, model, data, out, device, log):
@@ -266,14 +270,37 @@ def prepare(run, model, data, out, device, log):
             raise UsageError(f"{state_path} belongs to other settings; delete {folder} to retrain")
         theta, exp_avg, exp_avg_sq = (state[k].to(device) for k in ("theta", "exp_avg", "exp_avg_sq"))
         model.set_masks(state["masks"])
+        check_clamp(run, model)
         log(f"[{run.id}] resuming at step {state['step']}")
-        return Member(run, model, data, state["curves"], state["step"], theta, exp_avg, exp_avg_sq, params, decay)
+        return Member(run, model, data, state["curves"], state["step"], theta, exp_avg, exp_avg_sq, params, decay,
+                      norms=state.get("norms"))
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump({**config, "machine": numerics.describe(device)}, f, indent=1)
+    check_clamp(run, model)
     curves = [{"step": 0, **evaluate(model, data)}]
     save_atomic(model.masks(), os.path.join(folder, "mask.pt"))
     save_checkpoint(model, folder, 0)
-    return Member(run, model, data, curves, 0, theta, exp_avg, exp_avg_sq, params, decay)
+    norms = [(0, curves[0]["l1"], curves[0]["l2"])] if norms_recorded(model) else None
+    return Member(run, model, data, curves, 0, theta, exp_avg, exp_avg_sq, params, decay, norms=norms)
+
+
+def norms_recorded(model):
+    """Whether a run records its norms after every step (norms.pt): a network with a fixed mask that
+    removes weights, a ticket, whose norm a clamped control can then follow step by step."""
+    return model.popup_scores is None and not model.dense
+
+
+def check_clamp(run, model):
+    """A clamped run (model.norm_clamp, models.Masked) needs a target for each of its steps, and
+    trains its weights with fixed dense masks (the rescaling acts on its row of the batch)."""
+    if model.norm_clamp is None:
+        return
+    q, targets = model.norm_clamp
+    if q not in (1, 2) or len(targets) < run.steps + 1:
+        raise UsageError(f"{run.id}: a norm clamp needs q in (1, 2) and a target for steps 0-{run.steps}, "
+                         f"got q = {q} and {len(targets)} targets")
+    if not (model.dense and model.popup_scores is None and run.train_weights):
+        raise UsageError(f"{run.id}: only a dense network with trained weights can be norm-clamped")
 
 
 def batch_key(m):
@@ -379,11 +406,13 @@ def train_batch(ms, out, log):
     finishing each as its own run. Returns the summaries (None for a run that diverged)."""
     run0, start = ms[0].run, ms[0].start
     theta, exp_avg, exp_avg_sq, train_step = stack(ms)
+    keep_norms = norm_keeper(ms, theta)
     progress = progress_printer(ms, log)
     t0 = time.time()
     # Ctrl-C needs no handler: state.pt, saved with each checkpoint, is where a rerun resumes.
     for step in range(start + 1, run0.steps + 1):
         train_step(step)
+        keep_norms(step)
         if should_log(step, run0.steps):
             evaluate_and_log(ms, step, log)
             if all(m.diverged for m in ms):
@@ -392,6 +421,30 @@ def train_batch(ms, out, log):
         if step % run0.ckpt_every == 0 or step == run0.steps:
             save_state(ms, out, step, theta, exp_avg, exp_avg_sq)
     return [None if m.diverged else finish(m, out, time.time() - t0) for m in ms]
+
+
+def norm_keeper(ms, theta):
+    """keep(step), after the optimizer's step `step`: every clamped run's weights rescaled, all its
+    matrices by one factor, so that their L_q norm is its target at that step (Omnigrok's constraint,
+    here a ticket's norm step by step; AdamW's moments are left as they are), then the norms of
+    every run that records them appended to its Member.norms. Row by row, in float64: a run gets the
+    same numbers in a batch as alone."""
+    N = ms[0].theta.numel()
+    clamped = [(r, *m.model.norm_clamp) for r, m in enumerate(ms) if m.model.norm_clamp is not None]
+    recorded = [(r, m, None if m.model.dense else torch.cat([k.flatten() for k in m.model.masks().values()]))
+                for r, m in enumerate(ms) if m.norms is not None]
+    if not clamped and not recorded:
+        return lambda step: None
+
+    def keep(step):
+        with torch.no_grad():
+            for r, q, targets in clamped:
+                row = theta[r, :N]
+                row.mul_(float(targets[step]) / row.double().norm(q).item())
+            for r, m, mask in recorded:
+                w = (theta[r, :N] if mask is None else theta[r, :N] * mask).double()
+                m.norms.append((step, w.abs().sum().item(), w.norm(2).item()))
+    return keep
 
 
 def evaluate_and_log(ms, step, log):
@@ -442,7 +495,7 @@ def save_state(ms, out, step, theta, exp_avg, exp_avg_sq):
         save_atomic(dict(config=config_of(m.run), step=step, curves=m.curves,
                          theta=theta[r, :N].cpu().clone(), exp_avg=exp_avg[r, :N].cpu().clone(),
                          exp_avg_sq=exp_avg_sq[r, :N].cpu().clone(),
-                         masks={n: t.cpu() for n, t in m.model.masks().items()}),
+                         masks={n: t.cpu() for n, t in m.model.masks().items()}, norms=m.norms),
                     os.path.join(folder, "state.pt"))
 
 
@@ -453,6 +506,8 @@ def finish(m, out, seconds):
     summary = {"run": m.run.id, "config": config_of(m.run), **measure(m.curves, m.run.threshold),
                "seconds": round(seconds, 1)}
     write_csv(os.path.join(folder, "curves.csv"), m.curves, list(m.curves[0]))
+    if m.norms is not None:
+        save_atomic(torch.tensor(m.norms, dtype=torch.float64), os.path.join(folder, "norms.pt"))
     with open(os.path.join(folder, "summary.json.part"), "w") as f:
         json.dump(summary, f, indent=1)
     os.replace(os.path.join(folder, "summary.json.part"), os.path.join(folder, "summary.json"))

@@ -15,8 +15,8 @@ changes is called fragile.
 from dataclasses import dataclass
 from typing import Callable
 
-from bars import BARS
-from claim_tests import (
+from replication.bars import BARS
+from replication.claim_tests import (
     base_groks, dense_no_wd_fails, distance_correlates_with_accuracy, distance_peaks_with_accuracy,
     early_masks_no_speedup, generalized_masks_fast, grasp_worse_than_random, leak_lifts, memorizing,
     most_rates_accelerate, no_speedup, norms_l2_converge_l1_not, pai_no_speedup, phase_no_speedup,

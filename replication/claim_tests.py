@@ -18,8 +18,8 @@ import math
 import statistics
 from typing import NamedTuple
 
-from bars import BARS, bar
-from intervals import ratio
+from replication.bars import BARS, bar
+from replication.intervals import ratio
 from paper import POPUP_STEPS
 
 INF = math.inf

@@ -1,10 +1,9 @@
-"""Every claim of the paper judged on the runs' CSVs, seed by seed, with a verdict; RESULTS.md from it.
+"""Every claim of the paper judged on the runs' CSVs, seed by seed: reading the CSVs (load), the runs a
+claim selects, its Verdict over the seeds, and the sensitivity of each verdict to the judging choices
+(bars.BARS). The command line that prints them and fills the Markdown blocks is report.py.
 
-    python report.py                 # one line per claim, on the committed CSVs under results/
-    python report.py --out runs      # the same on your own runs: did the paper reproduce on your machine?
-    python report.py --write         # regenerate the marked blocks of RESULTS.md, README.md and docs/ from results/
-    python report.py --check         # exit 1 when one of them is not what results/ gives (CI)
-    python report.py --sensitivity   # every verdict again with each judging choice moved one notch
+    from replication.verdicts import judge_all
+    verdicts, rows, curves, analysis = judge_all(["results"])
 
 The claims are in claims.py, their tests in claim_tests.py. Each test runs on each seed's runs on its
 own (and says so when the runs are not at the paper's setting); over the seeds that ran, the verdict is:
@@ -19,25 +18,19 @@ interval (intervals.py; a seed where an arm never reached P enters at the run's 
 censored). Grokking is chaotic: the same command on another CPU or BLAS build moves t_gen by thousands
 of steps, so a claim stands only if it holds seed after seed, and the verdicts, not the step counts,
 are what should carry over between machines.
-
-RESULTS.md, README.md and docs/ (PATHS) hold blocks between `<!-- report:WHAT -->` and `<!-- /report -->`,
-where WHAT is `central`, `verdicts`, `verdicts compact`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]`, `popup`,
-`popup_graph`, `analysis exp=E`, `numerics`, `sensitivity` or `bars`; --write fills them from results/, the prose around them is written by hand.
 """
-import argparse
 import math
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 
 import numerics
-from bars import BARS, judging
-from claim_tests import Ambiguous, Judged, Missing, Seed
-from claims import CLAIMS, Claim
-from intervals import censored_median_interval, clopper_pearson
 from paper import MODULAR, TASK_DEFAULTS, family
-from tables import LOGGED, grokking_times, mean_std, number, ratio_text, read_csv  # noqa: F401 (mean_std: report.mean_std)
+from replication.bars import BARS, judging
+from replication.claim_tests import Ambiguous, Judged, Missing, Seed
+from replication.claims import CLAIMS, Claim
+from replication.intervals import censored_median_interval, clopper_pearson
+from tables import LOGGED, grokking_times, mean_std, number, ratio_text, read_csv  # noqa: F401 (mean_std: verdicts.mean_std)
 
 PATHS = ("RESULTS.md", "README.md", "docs/claims.md", "docs/experiments.md", "docs/numerics.md")
 
@@ -354,77 +347,3 @@ def sensitivity(rows, curves, analysis, default):
                 v = judge(c, mine, curves, analysis)
                 grid[c.name][setting] = (v.verdict, v.per_seed != default[c.name])
     return grid
-
-
-# ---------------------------------------------------------------------------------------------------
-# Command line
-
-def main(argv=None):
-    try:
-        return report(argv)
-    except Mixed as e:
-        print(f"report.py: error: {e}", file=sys.stderr)
-        return 2
-
-
-def report(argv):
-    ap = argparse.ArgumentParser(prog="report.py", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
-    ap.add_argument("--out", action="append", help="results folder(s) to judge, each with summary.csv "
-                    "and curves.csv in it or in its subfolders (default results; repeatable)")
-    ap.add_argument("--write", action="store_true", help="regenerate the blocks of RESULTS.md, "
-                    "README.md and docs/ from results/")
-    ap.add_argument("--check", action="store_true", help="exit 1 when one of those files is not "
-                    "what results/ gives")
-    ap.add_argument("--sensitivity", action="store_true", help="print every claim's verdict with each "
-                    "judging choice (bars.BARS) moved one notch down / up")
-    args = ap.parse_args(argv)
-    here = os.path.dirname(os.path.abspath(__file__))
-    outs = args.out or [os.path.join(here, "results")]
-    for out in outs:
-        if not os.path.isdir(out):
-            print(f"report.py: error: no folder {out}", file=sys.stderr)
-            return 2
-    if args.write or args.check:
-        import blocks  # the Markdown tables (it imports this module)
-        verdicts, rows, curves, analysis = judge_all([os.path.join(here, "results")])
-        stale = []
-        for name in PATHS:
-            path = os.path.join(here, name)
-            with open(path) as f:
-                text = f.read()
-            new = blocks.fill(text, verdicts, rows, curves, analysis)
-            if new != text:
-                stale.append(name)
-                if args.write:
-                    with open(path, "w") as f:
-                        f.write(new)
-        if args.check:
-            if stale:
-                print(f"report.py: {', '.join(stale)} not what results/ gives: run python report.py --write",
-                      file=sys.stderr)
-                return 1
-            print(f"report.py: {', '.join(PATHS)} match results/")
-            return 0
-        print(f"report.py: rewrote {', '.join(stale) or 'nothing (already up to date)'}")
-        return 0
-    verdicts = judge_all(outs)[0]
-    if args.sensitivity:
-        import blocks
-        print(blocks.block_sensitivity(verdicts))
-        return 0
-    ran = [v for v in verdicts if v.verdict != "not run"]
-    width = max([len(v.claim.name) for v in ran] + [1])
-    for v in ran:
-        print(f"{v.claim.name:{width}}  {v.shown():15} holds {v.rate():31} effect {v.effect()}  "
-              f"ours {v.ours()} (seeds {v.seeds()}; {v.measure()})  paper {v.claim.paper_value}  [{v.claim.kind}]\n"
-              f"{'':{width}}  per seed {v.holds_for()}; margin {v.margins()}; {v.robustness()}")
-    if len(ran) < len(verdicts):
-        print(f"{len(verdicts) - len(ran)} more claims not run: their experiments are not in "
-              f"{', '.join(outs)} (run_all.sh runs them all)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,14 +2,14 @@
 and the CSVs: between `<!-- report:WHAT -->` and `<!-- /report -->`, `fill` writes the table WHAT names
 (BLOCKS; report.py's docstring lists them). The prose around them is written by hand.
 
-    python report.py --write      # fills every block from results/
-    python report.py --check      # exits 1 when one is not what results/ gives (CI)
+    python -m replication.report --write      # fills every block from results/
+    python -m replication.report --check      # exits 1 when one is not what results/ gives (CI)
 """
 import re
 
-from bars import BARS
+from replication.bars import BARS
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
-from report import matching, settings
+from replication.verdicts import matching, settings
 from tables import mean_std
 import numerics
 

@@ -1,9 +1,9 @@
 """Fold finished runs into the committed results: the rows of one experiment's seeds in results/FOLDER
 are replaced by the same runs' rows from a runs folder, after checking them. How results/ is kept.
 
-    python merge.py runs/mnist results/mnist --exp ticket_vs_norm --seeds 2 --where steps=100000
-    python merge.py runs/mnist results/mnist --exp ticket_vs_norm --seeds 2 --dry-run   # check only
-    python report.py --write && python plot.py --out results/mnist                      # then
+    python -m replication.merge runs/mnist results/mnist --exp ticket_vs_norm --seeds 2 --where steps=100000
+    python -m replication.merge runs/mnist results/mnist --exp ticket_vs_norm --seeds 2 --dry-run   # check only
+    python -m replication.report --write && python -m replication.plot --out results/mnist                      # then
 
 The rules: every committed row comes from portable numerics (numerics.portable), all the rows of one
 results folder from the same portable numerics (AMD's and Intel's are other bits), and a run trained again replaces its old rows, never sits beside them. Before
@@ -133,7 +133,7 @@ def write(dst, changes):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m replication.merge", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     parser.add_argument("src", help="the runs folder (grok.py's --out), e.g. runs/mnist")
@@ -150,22 +150,22 @@ def main(argv=None):
     try:
         where = dict(w.split("=", 1) for w in args.where)
     except ValueError:
-        parser.exit(2, f"merge.py: error: --where takes COLUMN=VALUE, got {args.where}\n")
+        parser.exit(2, f"python -m replication.merge: error: --where takes COLUMN=VALUE, got {args.where}\n")
     if not os.path.isdir(args.src):
-        parser.exit(2, f"merge.py: error: no folder {args.src}\n")
+        parser.exit(2, f"python -m replication.merge: error: no folder {args.src}\n")
     try:
         changes, lines, problems = plan(args.src, args.dst, args.exp, args.seeds.split(","), where)
     except Refused as e:
-        parser.exit(2, f"merge.py: refused: {e}\n")
+        parser.exit(2, f"python -m replication.merge: refused: {e}\n")
     print("\n".join(lines + problems))
     if problems and not args.replace_changed:
-        parser.exit(2, f"merge.py: refused: {len(problems)} committed run(s) would change "
+        parser.exit(2, f"python -m replication.merge: refused: {len(problems)} committed run(s) would change "
                        "(above); --replace-changed if that is the point of the rerun\n")
     if args.dry_run:
         print("(dry run: nothing written)")
         return
     write(args.dst, changes)
-    print(f"merged into {args.dst}; now: python report.py --write")
+    print(f"merged into {args.dst}; now: python -m replication.report --write")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Figures of every comparison, from the CSVs alone (summary.csv and curves.csv under --out).
 
-    python plot.py --out runs/mlp        # writes runs/mlp/<exp>_<task>_<model>.png, as in results/mlp
+    python -m replication.plot --out runs/mlp        # writes runs/mlp/<exp>_<task>_<model>.png, as in results/mlp
 
 One PNG per experiment and task/model, mirroring the paper's figures: test accuracy against step for
 every arm (log-scaled steps), with the second panel the experiment's summary (L1/L2 norms for
@@ -22,7 +22,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-from intervals import kaplan_meier
+from replication.intervals import kaplan_meier
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS  # v3 Table 1
 from tables import number, read_csv
 
@@ -244,7 +244,7 @@ def seeds_figure(runs, plt):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m replication.plot", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="runs", help="the folder with summary.csv and curves.csv")
     args = ap.parse_args()
     try:
@@ -252,14 +252,14 @@ def main():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("plot.py: error: the figures need matplotlib, which is optional: pip install matplotlib",
+        print("python -m replication.plot: error: the figures need matplotlib, which is optional: pip install matplotlib",
               file=sys.stderr)
         return 2
     try:
         summary = read_csv(os.path.join(args.out, "summary.csv"))
         curve_rows = read_csv(os.path.join(args.out, "curves.csv"))
     except OSError as e:
-        print(f"plot.py: error: {e.filename}: no results there (run grok.py with --out {args.out})",
+        print(f"python -m replication.plot: error: {e.filename}: no results there (run grok.py with --out {args.out})",
               file=sys.stderr)
         return 2
     curves, analysis = defaultdict(list), defaultdict(list)
