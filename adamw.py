@@ -9,13 +9,17 @@ trainer.py applies to many runs stacked as rows. Needs only torch; no side effec
 Tested against torch.optim.AdamW (test_grok.py).
 """
 import math
+from typing import Tuple, Union
 
 import torch
 
+Tensor = torch.Tensor
+
 
 @torch.no_grad()
-def adamw_step(theta, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay):
-    """One AdamW step t = `step` (1, 2, ...) of torch.optim.AdamW(lr, betas, eps, weight_decay), in
+def adamw_step(theta: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, step: Union[int, Tensor],
+               lr: float, betas: Tuple[float, float], eps: float, weight_decay: Union[float, Tensor]) -> None:
+    """One AdamW step t = `step` (1, 2, ...; an int, or a tensor as torch keeps it in its state) of torch.optim.AdamW(lr, betas, eps, weight_decay), in
     place on theta and its moments exp_avg, exp_avg_sq (Loshchilov & Hutter, decoupled weight decay):
         theta <- (1 - lr weight_decay) theta - lr m_hat / (sqrt(v_hat) + eps)
     `weight_decay` is a number, or a tensor that broadcasts against theta (one per run stacked as a
@@ -26,13 +30,18 @@ def adamw_step(theta, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_de
 
 
 @torch.no_grad()
-def adamw_update(theta, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, decay):
+def adamw_update(theta: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, step: Union[int, Tensor],
+                 lr: float, betas: Tuple[float, float], eps: float, decay: Union[float, Tensor]) -> None:
     """adamw_step with the decay factor given, decay = 1 - lr weight_decay (a number or a tensor of
     theta's dtype), for a caller that keeps one factor per run:
         theta <- decay theta - lr m_hat / (sqrt(v_hat) + eps)
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,   m_hat = m / (1 - b1^t),   v_hat = v / (1 - b2^t)
     Elementwise, so R runs stacked as the rows of theta are R independent AdamW runs. A weight with
     value zero and gradient zero stays exactly zero: that is how masked weights stay pruned."""
+    if torch.is_tensor(step):  # as torch.optim.AdamW keeps it: its bias corrections use step.item()
+        step = step.item()
+    if step < 1:
+        raise ValueError(f"AdamW's step t counts from 1 (its bias correction divides by 1 - beta^t), got {step}")
     b1, b2 = betas
     theta.mul_(decay)
     exp_avg.lerp_(grad, 1 - b1)

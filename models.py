@@ -19,6 +19,7 @@ Each model has two forward passes that compute the same function:
 Needs torch and tickets.py (the mask selection and edge-popup's learned mask); no side effects at import.
 """
 import math
+from typing import Dict, Mapping, Tuple
 
 import torch
 import torch.nn as nn
@@ -39,7 +40,7 @@ class Masked(nn.Module):
     _dense = (None, True)  # (the masks' identities and versions when last checked, whether all ones)
 
     @property
-    def dense(self):
+    def dense(self) -> bool:
         """Every mask all ones, derived from the masks themselves: recomputed whenever a mask tensor
         has changed (torch bumps a tensor's version on every in-place write: set_masks,
         load_state_dict, an edit like m[0, 0] = 0) or been replaced, so a reloaded or edited mask is
@@ -50,34 +51,50 @@ class Masked(nn.Module):
             self._dense = (key, all(bool(m.all()) for m in masks))
         return self._dense[1]
 
-    def add_weight(self, name, shape, kappa, generator):
+    def add_weight(self, name: str, shape: Tuple[int, int], kappa: float, generator: torch.Generator) -> None:
         std = kappa / math.sqrt(shape[1])  # shape is (fan_out, fan_in)
         self.register_parameter(name, nn.Parameter(torch.randn(shape, generator=generator) * std))
         self.register_buffer("mask_" + name, torch.ones(shape))
 
-    def w(self, name):
+    def w(self, name: str) -> torch.Tensor:
         if self.popup_scores is not None:
             return getattr(self, name) * edge_popup_mask(self.popup_scores[name], self.popup_keep)
         if self.dense:  # W * 1 == W exactly: skip the multiply (and its backward) when nothing is pruned
             return getattr(self, name)
         return getattr(self, name) * getattr(self, "mask_" + name)
 
-    def weights(self):
-        """The prunable weights by name, in a fixed order (every parameter is one)."""
+    def weights(self) -> Dict[str, torch.Tensor]:
+        """The prunable weights W by name, in a fixed order (every parameter is one): the raw W, whose
+        masked entries may be nonzero (set_masks does not zero them). The network computes with
+        masked_weights(); a ticket's norm is theirs."""
         return dict(self.named_parameters())
 
-    def masks(self):
+    def masked_weights(self) -> Dict[str, torch.Tensor]:
+        """The weights the network computes with, W * m by name (detached copies)."""
+        return {name: self.w(name).detach().clone() for name in self.weights()}
+
+    def masks(self) -> Dict[str, torch.Tensor]:
         return {name: getattr(self, "mask_" + name) for name in self.weights()}
 
-    def set_masks(self, masks):
+    def set_masks(self, masks: Mapping[str, torch.Tensor]) -> None:
+        """Set the 0/1 masks (the weights themselves are left as they are: see masked_weights)."""
         for name, m in masks.items():
             getattr(self, "mask_" + name).copy_(m)
+
+
+def token_pairs(x: torch.Tensor) -> torch.Tensor:
+    """x as an (n, 2) tensor of token pairs (a, b); a single pair of shape (2,) is refused with a
+    clear error rather than misread."""
+    if x.dim() != 2 or x.shape[1] != 2:
+        raise ValueError(f"x must be (n, 2) token pairs (a, b), got shape {tuple(x.shape)}"
+                         + ("; for one pair pass x[None]" if tuple(x.shape) == (2,) else ""))
+    return x
 
 
 class MLP(Masked):
     """logits = W_U W_out ReLU(W_in (E[a] + E[b])), E = W_E's columns (the paper's MLP)."""
 
-    def __init__(self, p=67, d_emb=500, d_hidden=48, kappa=1.0, seed=0):
+    def __init__(self, p: int = 67, d_emb: int = 500, d_hidden: int = 48, kappa: float = 1.0, seed: int = 0):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
         self.p = p
@@ -86,16 +103,17 @@ class MLP(Masked):
         self.add_weight("W_out", (d_emb, d_hidden), kappa, g)
         self.add_weight("W_U", (p, d_emb), kappa, g)
 
-    def direct(self, x):
+    def direct(self, x: torch.Tensor) -> torch.Tensor:
         return self.from_counts(F.one_hot(x, self.p).sum(1).to(self.W_E.dtype))
 
-    def from_counts(self, c):
+    def from_counts(self, c: torch.Tensor) -> torch.Tensor:
         """The network on token-count vectors c (n, p): E[a] + E[b] = W_E (e_a + e_b). SynFlow feeds
         it c = 1, every token active."""
         W_E, W_in, W_out, W_U = (self.w(n) for n in ("W_E", "W_in", "W_out", "W_U"))
         return (W_U @ (W_out @ F.relu(W_in @ (W_E @ c.T)))).T  # (n, p), one column per example
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = token_pairs(x)
         W_E, W_in, W_out, W_U = (self.w(n) for n in ("W_E", "W_in", "W_out", "W_U"))
         # W_in (E[a] + E[b]) = A[a] + A[b] with A = W_in W_E, one row per token.
         # (index_select of rows: its backward is a deterministic index_add, and it is the fastest gather)
@@ -105,7 +123,7 @@ class MLP(Masked):
 
 
     @staticmethod
-    def forward_batch(W, x):
+    def forward_batch(W: Dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """`forward` for R runs at once: W[name] is (R, *shape) effective weights, x (R, n, 2) tokens;
         returns (R, n, p). The (p, d_hidden) tables of all runs are one (R p, d_hidden) table, so one
         gather serves every run (token ids offset by r p)."""
@@ -124,7 +142,7 @@ class Transformer(Masked):
         x_i = E[t_i];  r_i = x_i + W_O sum_j softmax_j(q_i . k_j / sqrt(d)) v_j  (j <= i);
         r'_i = r_i + W_out ReLU(W_in r_i);  logits = W_U r'_last."""
 
-    def __init__(self, p=67, d_model=128, d_mlp=128, kappa=1.0, seed=0):
+    def __init__(self, p: int = 67, d_model: int = 128, d_mlp: int = 128, kappa: float = 1.0, seed: int = 0):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
         self.p, self.d = p, d_model
@@ -138,7 +156,7 @@ class Transformer(Masked):
     def _w(self):
         return (self.w(n) for n in ("W_E", "W_Q", "W_K", "W_V", "W_O", "W_in", "W_out", "W_U"))
 
-    def direct(self, x):
+    def direct(self, x: torch.Tensor) -> torch.Tensor:
         W_E, W_Q, W_K, W_V, W_O, W_in, W_out, W_U = self._w()
         X = W_E.T[x]                                           # (n, 2, d) residual stream
         q, k, v = X @ W_Q.T, X @ W_K.T, X @ W_V.T
@@ -149,7 +167,8 @@ class Transformer(Masked):
         r = r + F.relu(r @ W_in.T) @ W_out.T
         return r[:, -1] @ W_U.T
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = token_pairs(x)
         W_E, W_Q, W_K, W_V, W_O, W_in, W_out, W_U = self._w()
         a, b = x[:, 0], x[:, 1]
         p = self.p
@@ -168,7 +187,7 @@ class Transformer(Masked):
 
 
     @staticmethod
-    def forward_batch(W, x):
+    def forward_batch(W: Dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """`forward` for R runs at once: W[name] is (R, *shape) effective weights, x (R, n, 2) tokens;
         returns (R, n, p). Tables of all runs are stacked into one, gathered with ids offset per run."""
         R, n, _ = x.shape
@@ -201,7 +220,8 @@ class DenseMLP(Masked):
                              inproj, ReLU, outproj, ReLU, unembed);
       sparse parity (ours):  dims 41 (40 bits and a constant 1), 1000, 2, ReLU after 1, kappa = 1."""
 
-    def __init__(self, dims=(784, 200, 200, 10), relu=(1, 2), kappa=8.0, seed=0):
+    def __init__(self, dims: Tuple[int, ...] = (784, 200, 200, 10), relu: Tuple[int, ...] = (1, 2),
+                 kappa: float = 8.0, seed: int = 0):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
         self.relu = tuple(relu)
@@ -215,12 +235,12 @@ class DenseMLP(Masked):
             x = F.relu(x) if i in relu else x
         return x
 
-    def direct(self, x):
+    def direct(self, x: torch.Tensor) -> torch.Tensor:
         return self.apply([self.w(n) for n in self.weights()], self.relu, x)
 
     forward = direct
 
-    def forward_batch(self, W, x):
+    def forward_batch(self, W: Dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """`forward` for R runs, one run at a time: MNIST's matrices are large enough to keep any
         device busy, and a batched matrix product would round differently from the single run's
         (measured)."""
@@ -228,18 +248,18 @@ class DenseMLP(Masked):
         return torch.stack([self.apply([W[n][r] for n in names], self.relu, x[r]) for r in range(x.shape[0])])
 
 
-def MnistMLP(seed=0):
+def MnistMLP(seed: int = 0) -> "DenseMLP":
     """784 -> 200 -> 200 -> 10, ReLU, no biases, kappa = 8 (the paper's MNIST MLP)."""
     return DenseMLP((784, 200, 200, 10), relu=(1, 2), kappa=8.0, seed=seed)
 
 
-def PolyMLP(seed=0, d=40):
+def PolyMLP(seed: int = 0, d: int = 40) -> "DenseMLP":
     """v3's polynomial-regression network as the authors' code has it: 40 -> 40 -> 48 -> 500 -> 1,
     a ReLU after each of the first three layers."""
     return DenseMLP((d, 40, 48, 500, 1), relu=(1, 2, 3), kappa=1.0, seed=seed)
 
 
-def ParityMLP(seed=0, n_bits=40, width=1000):
+def ParityMLP(seed: int = 0, n_bits: int = 40, width: int = 1000) -> "DenseMLP":
     """Sparse parity: n_bits + 1 inputs (tasks.parity's constant 1 is the first layer's bias), one
     hidden ReLU layer of `width` units, 2 outputs (our choice, Merrill et al. 2023's width; the
     paper gives none)."""

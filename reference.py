@@ -27,20 +27,24 @@ paper's setting; the paper's numbers come from the default.
 import argparse
 import math
 import os
+import sys
 import time
+import warnings
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 
-def pin_numerics():
+def pin_numerics() -> None:
     """Fix the CPU kernels before torch is imported, so that this file computes the same bits as the
     pipeline (numerics.py, inlined here so the file stands alone): torch's AVX2 kernels, and MKL's
-    reproducible branch where MKL has one (Intel: strict AVX2; on AMD MKL ignores the setting)."""
+    reproducible branch where MKL has one (Intel: strict AVX2; on AMD MKL ignores the setting).
+    Imported after torch, it changes nothing (the kernels are chosen when torch loads)."""
     try:
         with open("/proc/cpuinfo") as f:
             vendor = next((line.split(":", 1)[1].strip() for line in f if line.startswith("vendor_id")), "")
     except OSError:
         vendor = ""
     cbwr = {"AuthenticAMD": "AVX2", "GenuineIntel": "AVX2,STRICT"}.get(vendor)
-    if cbwr:
+    if cbwr and "torch" not in sys.modules:  # once torch is loaded they would do nothing but leak to children
         os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
         os.environ.setdefault("MKL_CBWR", cbwr)
 
@@ -51,7 +55,10 @@ import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 
-def modular_addition(p=67, frac_train=0.4, seed=0):
+Tensor = torch.Tensor
+
+
+def modular_addition(p: int = 67, frac_train: float = 0.4, seed: int = 0) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """The pairs (a, b), a <= b, of tokens 0 ... p-1, labelled (a + b) mod p, shuffled with `seed`;
     the first frac_train of them train, the rest test. Returns x_train, y_train, x_test, y_test."""
     a, b = torch.meshgrid(torch.arange(p), torch.arange(p), indexing="ij")
@@ -69,7 +76,7 @@ class MLP(nn.Module):
     has a 0/1 mask, and the network computes with W * m, so a masked weight has no effect and no
     gradient."""
 
-    def __init__(self, p=67, seed=0, d_emb=500, d_hidden=48):
+    def __init__(self, p: int = 67, seed: int = 0, d_emb: int = 500, d_hidden: int = 48):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
         for name, shape in (("W_E", (d_emb, p)), ("W_in", (d_hidden, d_emb)), ("W_out", (d_emb, d_hidden)),
@@ -77,26 +84,35 @@ class MLP(nn.Module):
             self.register_parameter(name, nn.Parameter(torch.randn(shape, generator=g) * (1.0 / math.sqrt(shape[1]))))
             self.register_buffer("mask_" + name, torch.ones(shape))
 
-    def weights(self):
+    def weights(self) -> Dict[str, Tensor]:
         return dict(self.named_parameters())
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         W_E, W_in, W_out, W_U = (getattr(self, n) * getattr(self, "mask_" + n) for n in ("W_E", "W_in", "W_out", "W_U"))
         A = W_E.T @ W_in.T  # row a: W_in E[a], so W_in (E[a] + E[b]) = A[a] + A[b]
         h = F.relu(A.index_select(0, x[:, 0]) + A.index_select(0, x[:, 1]))
         return h @ (W_U @ W_out).T
 
 
-def logged(step):
+class Logged(NamedTuple):
+    """One logged step of a curve."""
+    step: int
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+
+
+def logged(step: int) -> bool:
     """Every step up to 100, every 10 to 1,000, then every 100 (the pipeline's schedule)."""
     return step <= 100 or (step <= 1000 and step % 10 == 0) or step % 100 == 0
 
 
-def train(model, data, steps, lr=1e-3, weight_decay=1.0):
+def train(model: MLP, data: Tuple[Tensor, Tensor, Tensor, Tensor], steps: int, lr: float = 1e-3,
+          weight_decay: float = 1.0) -> List[Logged]:
     """Full-batch AdamW on the cross-entropy (computed in float64: in float32 the log-softmax of a
     confident prediction rounds to 0 and the loss spikes). Masked weights start at 0 and get zero
-    gradient, so they stay 0. Returns the curve: one row per logged step, (step, train loss, train
-    accuracy, test loss, test accuracy)."""
+    gradient, so they stay 0. Returns the curve: one Logged row per logged step."""
     x_train, y_train, x_test, y_test = data
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-8, weight_decay=weight_decay)
     curve = []
@@ -112,11 +128,11 @@ def train(model, data, steps, lr=1e-3, weight_decay=1.0):
                 for x, y in ((x_train, y_train), (x_test, y_test)):
                     out = model(x)
                     row += [F.cross_entropy(out.double(), y).item(), (out.argmax(1) == y).double().mean().item()]
-            curve.append(tuple(row))
+            curve.append(Logged(*row))
     return curve
 
 
-def magnitude_mask(weights, k):
+def magnitude_mask(weights: Dict[str, Tensor], k: float) -> Dict[str, Tensor]:
     """1 for the (1 - k) largest |w| over all matrices together, 0 for the round(k N) smallest
     (ties: the earlier weight, in matrix order then flat index, is removed first)."""
     flat = torch.cat([w.detach().abs().flatten().double() for w in weights.values()])
@@ -129,12 +145,12 @@ def magnitude_mask(weights, k):
     return masks
 
 
-def norm(weights, p):
+def norm(weights: Dict[str, Tensor], p: float) -> float:
     """||theta||_p over all matrices together."""
     return torch.cat([w.detach().flatten().double() for w in weights.values()]).norm(p).item()
 
 
-def network(p, seed, weights, mask=None):
+def network(p: int, seed: int, weights: Dict[str, Tensor], mask: Optional[Dict[str, Tensor]] = None) -> MLP:
     """The MLP with the given starting weights and mask (none: dense)."""
     model = MLP(p=p, seed=seed)
     with torch.no_grad():
@@ -145,12 +161,19 @@ def network(p, seed, weights, mask=None):
     return model
 
 
-def grokking_ticket(p=67, seed=0, k=0.6, steps=50_000, frac_train=0.4, lr=1e-3):
-    """The four arms of the paper's comparison; {arm: curve}."""
+def grokking_ticket(p: int = 67, seed: int = 0, k: float = 0.6, steps: int = 50_000, frac_train: float = 0.4,
+                    lr: float = 1e-3) -> Dict[str, List[Logged]]:
+    """The four arms of the paper's comparison; {arm: curve}. The mask comes from the base's weights at
+    its last step: a warning when the base has not generalized by then (its mask is a transition
+    ticket, not a grokking ticket)."""
     data = modular_addition(p, frac_train, seed)
     base = MLP(p=p, seed=seed)                                                    # theta_0
     theta0 = {name: w.detach().clone() for name, w in base.weights().items()}
     curves = {"base": train(base, data, steps, lr)}
+    if first_step(curves["base"], "test_acc") is None:
+        warnings.warn(f"the base has not reached t_gen (test accuracy 0.95) in {steps:,} steps (it ends at "
+                      f"{curves['base'][-1].test_acc:.3f}): its mask is a transition ticket, not a grokking "
+                      "ticket; train longer (--steps)", stacklevel=2)
     mask = magnitude_mask(base.weights(), k)                                      # top (1 - k) of |theta|
     curves["ticket"] = train(network(p, seed, theta0, mask), data, steps, lr)     # theta_0 * m
     for q in (1, 2):
@@ -159,9 +182,9 @@ def grokking_ticket(p=67, seed=0, k=0.6, steps=50_000, frac_train=0.4, lr=1e-3):
     return curves
 
 
-def first_step(curve, column, P=0.95):
-    """The first logged step whose value in `column` (2: train accuracy, 4: test accuracy) is >= P."""
-    return next((row[0] for row in curve if row[column] >= P), None)
+def first_step(curve: List[Logged], field: str, P: float = 0.95) -> Optional[int]:
+    """The first logged step whose `field` (train_acc: t_mem; test_acc: t_gen) is >= P, else None."""
+    return next((row.step for row in curve if getattr(row, field) >= P), None)
 
 
 if __name__ == "__main__":
@@ -171,7 +194,9 @@ if __name__ == "__main__":
     ap.add_argument("--p", type=int, default=67, help="modulus (default 67)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--k", type=float, default=0.6, help="pruning rate: the fraction of weights removed")
-    ap.add_argument("--steps", type=int, help="steps per arm (default 50,000; --quick 4,000)")
+    ap.add_argument("--steps", type=int, help="training steps of each arm, the base's included: the mask "
+                    "comes from the base's weights at its last step, so the base must have generalized by "
+                    "then (a warning says when it has not) (default 50,000; --quick 4,000)")
     ap.add_argument("--frac-train", type=float, help="training fraction of the pairs (default 0.4; --quick 0.5)")
     ap.add_argument("--lr", type=float, help="AdamW learning rate (default 1e-3; --quick 3e-3)")
     args = ap.parse_args()
@@ -187,7 +212,7 @@ if __name__ == "__main__":
     start = time.time()
     curves = grokking_ticket(args.p, args.seed, args.k, steps, frac, lr)
     for arm, curve in curves.items():
-        t_mem, t_gen = first_step(curve, 2), first_step(curve, 4)
+        t_mem, t_gen = first_step(curve, "train_acc"), first_step(curve, "test_acc")
         print(f"{arm:8} t_mem {t_mem!s:>5}  t_gen {'not reached' if t_gen is None else f'{t_gen:>5}'}  "
-              f"final test accuracy {curve[-1][4]:.3f}")
+              f"final test accuracy {curve[-1].test_acc:.3f}")
     print(f"{time.time() - start:.0f} s")

@@ -222,6 +222,35 @@ def test_measure_reports_never_reached_as_none():
     assert m["t_mem"] == 10 and m["t_gen"] is None and m["tau_grok"] is None
 
 
+def test_adamw_takes_torchs_tensor_step_and_refuses_step_0():
+    """A step kept as torch keeps it (a float32 tensor in the optimizer's state) gives the same bits as
+    the int; step 0, a 0-based loop's first, is refused (the bias correction would divide by zero)."""
+    g = torch.Generator().manual_seed(0)
+    theta = torch.randn(50, generator=g)
+    states = [(theta.clone(), torch.zeros(50), torch.zeros(50)) for _ in range(2)]
+    for step in range(1, 30):
+        grad = torch.randn(50, generator=g)
+        for (th, m, v), t in zip(states, (step, torch.tensor(float(step)))):
+            adamw.adamw_step(th, grad, m, v, t, lr=1e-2, betas=(0.9, 0.98), eps=1e-8, weight_decay=1.0)
+    assert all(torch.equal(a, b) for a, b in zip(*states))
+    with pytest.raises(ValueError, match="counts from 1"):
+        adamw.adamw_step(theta, theta, torch.zeros(50), torch.zeros(50), 0, lr=1e-2, betas=(0.9, 0.98),
+                         eps=1e-8, weight_decay=1.0)
+
+
+def test_masked_weights_are_w_times_m_and_a_single_pair_is_refused():
+    model = MLP(p=7, seed=0)
+    masks = tickets.mask_from_scores(tickets.magnitude_scores(model.weights()), 0.6)
+    model.set_masks(masks)  # the raw weights keep their values; the network computes with W * m
+    masked = model.masked_weights()
+    assert all(torch.equal(masked[n], w.detach() * masks[n]) for n, w in model.weights().items())
+    assert tickets.norm(masked, 1) == tickets.norm(tickets.rewind(model.weights(), masks), 1) < tickets.norm(model.weights(), 1)
+    for net in (model, Transformer(p=7, seed=0)):
+        with pytest.raises(ValueError, match=r"x\[None\]"):
+            net(torch.tensor([1, 2]))
+        assert net(torch.tensor([[1, 2]])).shape == (1, 7)
+
+
 # ---------------------------------------------------------------------------------------------------
 # tickets.py: the pruners against torch.nn.utils.prune and by hand, the random streams, the controls
 
@@ -427,6 +456,130 @@ def test_reinit_draws_another_theta0_of_the_same_law():
         assert abs(w2.mean().item()) < 4 * std / math.sqrt(w.numel())
         assert abs(w2.std().item() / std - 1) < 0.03
         assert abs(torch.corrcoef(torch.stack([w.detach().flatten(), w2.flatten()]))[0, 1]) < 0.03
+
+
+# ---------------------------------------------------------------------------------------------------
+# tickets.py on a user's own model: a plain nn.Sequential with biases
+
+def sequential(seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+
+
+def test_on_a_plain_sequential_the_mask_is_torch_prunes_the_biases_stay_and_pruned_weights_stay_zero():
+    """The magnitude mask of named_parameters() covers the weight matrices only, equals
+    prune.global_unstructured(L1Unstructured)'s on them, and after apply_masks 50 AdamW steps (weight
+    decay 1) leave every pruned weight exactly zero; the biases are not pruned."""
+    import copy
+    model = sequential()
+    mask = tickets.mask_from_scores(tickets.magnitude_scores(model.named_parameters()), 0.6)
+    assert list(mask) == ["0.weight", "2.weight"]
+    ref = copy.deepcopy(model)
+    prune.global_unstructured([(ref[0], "weight"), (ref[2], "weight")], pruning_method=prune.L1Unstructured, amount=0.6)
+    assert torch.equal(mask["0.weight"], ref[0].weight_mask) and torch.equal(mask["2.weight"], ref[2].weight_mask)
+    biases = [model[i].bias.detach().clone() for i in (0, 2)]
+    tickets.apply_masks(model, mask)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1.0)
+    x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+    for _ in range(50):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    for i, name in ((0, "0.weight"), (2, "2.weight")):
+        assert torch.all(model[i].weight[mask[name] == 0] == 0) and torch.any(model[i].weight != 0)
+        assert not hasattr(model[i], "bias_mask") and not torch.equal(model[i].bias.detach(), biases[i // 2])
+    with pytest.raises(ValueError, match="no parameter"):
+        tickets.apply_masks(sequential(), {"1.weight": torch.ones(1)})
+
+
+def test_biases_are_pruned_only_when_asked_and_bad_rates_and_empty_dicts_say_why():
+    model = sequential()
+    weights = dict(model.named_parameters())
+    assert set(tickets.magnitude_scores(weights, include_1d=True)) == set(weights)
+    assert set(tickets.random_scores(weights, 0)) == {"0.weight", "2.weight"}
+    with pytest.raises(ValueError, match="include_1d"):
+        tickets.magnitude_scores({"0.bias": weights["0.bias"]})
+    with pytest.raises(ValueError, match="empty"):
+        tickets.magnitude_scores({})
+    with pytest.raises(ValueError, match="empty"):
+        tickets.mask_from_scores({}, 0.5)
+    with pytest.raises(TypeError, match=r"float\(k\)"):
+        tickets.mask_from_scores(tickets.magnitude_scores(weights), torch.tensor(0.6))
+
+
+def test_rewind_and_the_norm_matched_scale_on_a_whole_state_dict():
+    """theta_0 a state_dict with biases, masks on the weights only: rewind leaves the unmasked entries
+    as they are, and r_p counts the masked tensors only (by hand)."""
+    model = sequential()
+    theta0 = {n: t.clone() for n, t in model.state_dict().items()}
+    mask = tickets.mask_from_scores(tickets.magnitude_scores(theta0), 0.5)
+    rewound = tickets.rewind(theta0, mask)
+    assert set(rewound) == set(theta0) and torch.equal(rewound["0.bias"], theta0["0.bias"])
+    assert torch.equal(rewound["2.weight"], theta0["2.weight"] * mask["2.weight"])
+    w = torch.cat([theta0[n].flatten().double() for n in mask])
+    m = torch.cat([mask[n].flatten().double() for n in mask])
+    for p in (1, 2):
+        assert tickets.norm_matched_scale(theta0, mask, p) == pytest.approx(((w * m).norm(p) / w.norm(p)).item(), rel=1e-12)
+    with pytest.raises(ValueError, match="does not have"):
+        tickets.rewind({"0.weight": theta0["0.weight"]}, mask)
+
+
+def test_snip_grasp_and_synflow_score_a_plain_module():
+    """Given the module (and the names of its weights, or by default its matrices), a loss closure for
+    SNIP and GraSP, and for SynFlow only the input's shape: SNIP equals |w * dL/dw| by hand, SynFlow's
+    shape form equals its closure form and its mask removes round(k N); nothing of the module changes."""
+    model = sequential()
+    before = {n: t.clone() for n, t in model.state_dict().items()}
+    x, y = torch.randn(16, 6), torch.randint(0, 3, (16,))
+    loss_of = lambda m: torch.nn.functional.cross_entropy(m(x), y)
+    snip = tickets.snip_scores(model, loss_of)
+    assert list(snip) == ["0.weight", "2.weight"]
+    grads = torch.autograd.grad(loss_of(model), [model[0].weight, model[2].weight])
+    assert torch.equal(snip["0.weight"], (model[0].weight * grads[0]).detach().abs())
+    assert list(tickets.snip_scores(model, loss_of, names=["2.weight"])) == ["2.weight"]
+    grasp = tickets.grasp_scores(model, lambda m: m(x), y)
+    assert list(grasp) == ["0.weight", "2.weight"] and all(torch.isfinite(s).all() for s in grasp.values())
+    by_shape = tickets.synflow_scores(model, (1, 6), 0.6, rounds=10)
+    by_closure = tickets.synflow_scores(model, lambda m: m(torch.ones(1, 6, dtype=torch.float64)), 0.6, rounds=10)
+    assert all(torch.equal(by_shape[n], by_closure[n]) for n in by_shape)
+    mask = tickets.mask_from_scores(by_shape, 0.6)
+    assert sum(int(m.sum()) for m in mask.values()) == 48 + 24 - round(0.6 * 72)
+    assert all(torch.equal(t, before[n]) for n, t in model.state_dict().items())
+
+
+def test_shuffled_mask_is_defined_for_what_it_accepts():
+    """within='matrix' permutes any tensor, keeping its count; within='row' keeps each row's count of a
+    2-D mask and refuses 1-D and conv (4-D) masks with a clear error."""
+    g = torch.Generator().manual_seed(0)
+    masks = {"conv": (torch.rand(4, 3, 3, 3, generator=g) > 0.5).float(), "bias": (torch.rand(5, generator=g) > 0.5).float()}
+    shuffled = tickets.shuffled_mask(masks, 1, "matrix")
+    assert all(shuffled[n].shape == m.shape and shuffled[n].sum() == m.sum() for n, m in masks.items())
+    for name in masks:
+        with pytest.raises(ValueError, match="2-D"):
+            tickets.shuffled_mask({name: masks[name]}, 1, "row")
+    matrix = (torch.rand(6, 9, generator=g) > 0.5).float()
+    rows = tickets.shuffled_mask({"w": matrix}, 1, "row")["w"]
+    assert torch.equal(rows.sum(1), matrix.sum(1)) and not torch.equal(rows, matrix)
+
+
+def test_reference_warns_about_a_transition_ticket_and_names_its_curve_fields():
+    import reference
+    with pytest.warns(UserWarning, match="transition ticket"):
+        curves = reference.grokking_ticket(p=11, seed=0, k=0.6, steps=20)
+    last = curves["base"][-1]
+    assert last.step == 20 and last == (last.step, last.train_loss, last.train_acc, last.test_loss, last.test_acc)
+    assert reference.first_step(curves["base"], "train_acc") == next(r.step for r in curves["base"] if r.train_acc >= 0.95)
+
+
+def test_reference_imported_after_torch_changes_no_environment_variable(tmp_path):
+    import shutil
+    import subprocess
+    shutil.copy(os.path.join(HERE, "reference.py"), tmp_path / "reference.py")
+    script = ("import os, torch\nbefore = dict(os.environ)\nimport reference\n"
+              "assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ATEN_CPU_CAPABILITY", "MKL_CBWR")}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -875,7 +1028,8 @@ def test_the_pipeline_computes_what_reference_py_specifies(tmp_path):
     import reference
     assert run_cli(["--exp", "ticket_vs_norm", "--p", "23", "--steps", "300", "--out", str(tmp_path)]) == 0
     rows = read_csv(tmp_path / "curves.csv")
-    curves = reference.grokking_ticket(p=23, seed=0, k=0.6, steps=300)
+    with pytest.warns(UserWarning, match="transition ticket"):  # 300 steps: too few to grok
+        curves = reference.grokking_ticket(p=23, seed=0, k=0.6, steps=300)
     assert set(curves) == {r["arm"] for r in rows}
     for arm, curve in curves.items():
         ours = [{k: r[k] for k in ("step", "train_loss", "train_acc", "test_loss", "test_acc")}
