@@ -9,7 +9,7 @@ import re
 
 from replication.bars import BARS
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
-from replication.verdicts import matching, settings
+from replication.verdicts import judge, remeasured, selected, settings
 from tables import mean_std
 import numerics
 
@@ -46,22 +46,31 @@ LETTER = {"reproduced": "R", "partly": "P", "not reproduced": "N", "inconclusive
 
 def block_central(verdicts):
     """The claims of the ten-seed comparisons (claims.CENTRAL): verdict, what it means, the seeds
-    holding with their interval, the median effect with its interval."""
+    holding over all seeds and over those that decide (exact intervals), the median effect over the
+    deciding seeds with its exact interval and that interval's coverage, the sign test against the
+    claim's bar (with Holm's adjustment over this table's claims), what the other seeds did, and the
+    paper's number beside ours."""
+    rows = []
+    for v in verdicts:
+        if not (v.claim.central and v.claim.kind in ("paper", "ours")):
+            continue
+        effect = v.effect()
+        of = EFFECT_OF.get(v.claim.test.__name__, "")
+        rows.append([f"`{v.claim.name}`", v.claim.paper if v.claim.kind == "paper" else f"*ours:* {v.claim.paper}",
+                     f"**{v.shown()}**", v.meaning(), v.rate(), effect + (f" ({of})" if of and effect != "-" else ""),
+                     v.sign_text(), "; ".join(t for t in (v.undecided(), v.negative()) if t) or "-",
+                     f"{v.claim.paper_value} / {v.median_value()}"])
     return md_table(["claim", "what is claimed (the paper's, or *ours*)", "verdict", "reads as",
-                     "seeds holding [95% CI]", "median effect [95% CI]", "effect: the ratio of"],
-                    [[f"`{v.claim.name}`", v.claim.paper if v.claim.kind == "paper" else f"*ours:* {v.claim.paper}",
-                      f"**{v.shown()}**", v.meaning(), v.rate(), effect,
-                      EFFECT_OF.get(v.claim.test.__name__, "-") if effect != "-" else "-"]
-                     for v in verdicts if v.claim.central and v.claim.kind in ("paper", "ours")
-                     for effect in [v.effect()]])  # one bootstrap per claim
+                     "seeds holding [95% CI]", "median effect [exact CI (its coverage)]",
+                     "sign test vs the bar", "the other seeds", "paper / ours"], rows)
 
 
 # What each step-comparing test's effect (claim_tests.Judged.effect) is the ratio of.
-EFFECT_OF = {"base_groks": "t_gen / t_mem of the base",
-             "ticket_before_base": "t_gen of the base / of the claim's arm", "no_speedup": "t_gen of the base / of the claim's arm",
-             "ticket_before_norm_controls": "t_gen of the sooner control / of the ticket",
-             "pai_no_speedup": "t_gen of the base / of the soonest PaI mask",
-             "ticket_before_pai": "t_gen of the soonest PaI mask / of the ticket"}
+EFFECT_OF = {"base_groks": "t_gen / t_mem",
+             "ticket_before_base": "base / arm", "no_speedup": "base / arm",
+             "ticket_before_norm_controls": "sooner control / ticket",
+             "pai_no_speedup": "base / soonest PaI",
+             "ticket_before_pai": "soonest PaI / ticket"}
 
 
 def block_sensitivity(verdicts):
@@ -104,7 +113,7 @@ def parse_select(text):
 def block_runs(rows, option):
     """One line per task (when there are several), arm, k, mask source step and length, with its
     values per seed."""
-    mine = matching(parse_select(option), rows)
+    mine = selected(parse_select(option), rows)  # the runs the verdicts use (an extended base replaces its shorter one)
     several = len({r["task"] for r in mine}) > 1
     groups = {}
     for r in sorted(mine, key=lambda r: (r["seed"],)):
@@ -127,6 +136,18 @@ def block_runs(rows, option):
     return md_table((["task"] if several else []) + [
         "arm", "k", "mask from step", "steps", "seeds", "t_mem", "t_gen", "t_gen mean ± std",
         final.replace("_", " "), "final L1", "final L2"], lines)
+
+
+def block_at_p(verdicts, rows, curves, analysis, option):
+    """The central claims judged again with every run's P moved by `option` (e.g. -0.05: 0.90 on
+    modular arithmetic), t_mem and t_gen measured again on the curves: verdict and seed by seed."""
+    offset, mine = float(option), remeasured(rows, curves, float(option))
+    lines = []
+    for v in verdicts:
+        if v.claim.central and v.claim.kind in ("paper", "ours") and v.compares():
+            w = judge(v.claim, mine, curves, analysis)
+            lines.append([f"`{v.claim.name}`", f"**{v.shown()}**", v.holds_for(), f"**{w.shown()}**", w.holds_for(), w.effect()])
+    return md_table(["claim", "at P", "seed by seed", f"at P {offset:+g}", "seed by seed", "median effect there"], lines)
 
 
 def block_popup(rows, curves):
@@ -211,7 +232,8 @@ def block_numerics(rows):
 
 
 BLOCK = re.compile(r"(<!-- report:([^\n]*?) -->\n)(.*?)(<!-- /report -->)", re.S)
-BLOCKS = ("verdicts", "central", "claims", "runs", "popup", "popup_graph", "analysis", "numerics", "sensitivity", "bars")
+BLOCKS = ("verdicts", "central", "claims", "runs", "popup", "popup_graph", "analysis", "numerics", "sensitivity", "bars",
+          "at_p")
 
 
 def fill(text, verdicts, rows, curves, analysis):
@@ -229,6 +251,7 @@ def fill(text, verdicts, rows, curves, analysis):
                 "analysis": lambda: block_analysis(rows, analysis, option),
                 "numerics": lambda: block_numerics(rows),
                 "sensitivity": lambda: block_sensitivity(verdicts),
-                "bars": block_bars}[what]()
+                "bars": block_bars,
+                "at_p": lambda: block_at_p(verdicts, rows, curves, analysis, option)}[what]()
         return m.group(1) + body + "\n" + m.group(4)
     return BLOCK.sub(one, text)

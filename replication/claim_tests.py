@@ -145,15 +145,21 @@ def times(a, b, other="base"):
 
 def base_groks(s):
     """Train accuracy reaches P by step mem_by (1,000) and test accuracy at least grok_delay (10) times
-    later; value: the base's t_gen."""
+    later (a base that never reaches P is a seed against the claim: it has no effect t_gen / t_mem,
+    never a bound in the claim's favour); value: the base's t_gen."""
     base = s.arm("base")
-    delay = None if base["t_mem"] is None or (base["t_gen"] is None and base.get("steps") is None) \
-        else ratio(base["t_gen"], base["t_mem"], base.get("steps"))
     if base["t_mem"] is None or base["t_gen"] is None:
-        return Judged(False, base["t_gen"], "t_mem n.r." if base["t_mem"] is None else "t_gen n.r.", delay)
+        return Judged(False, base["t_gen"], "t_mem n.r." if base["t_mem"] is None else "t_gen n.r.")
+    delay = ratio(base["t_gen"], base["t_mem"], base.get("steps"))
     holds = base["t_mem"] <= bar("mem_by") and delay[0] >= bar("grok_delay")
     return Judged(holds, base["t_gen"], f"t_mem {base['t_mem']:,.0f} (<= {bar('mem_by'):,}), "
                   f"t_gen/t_mem {delay[0]:.0f} (>= {bar('grok_delay')})", delay)
+
+
+base_groks.compares = (">=", "grok_delay")
+"""compares: (direction, bar) of a test whose effect is a ratio judged against a bar: ">=" the claim is
+that the ratio reaches the bar (a speed-up), "<" that it stays below it (no speed-up). The report's sign
+test reads it."""
 
 
 def sooner(a, b):
@@ -176,6 +182,7 @@ def ticket_before_base(arm="ticket"):
     test.__doc__ = (f"t_gen({arm}) sooner than t_gen(base) (speedup); inconclusive when the base never "
                     f"generalized; value: t_gen of {arm}.")
     test.__name__ = "ticket_before_base"
+    test.compares = (">=", "speedup")
     return test
 
 
@@ -189,6 +196,7 @@ def no_speedup(arm):
     test.__doc__ = (f"t_gen({arm}) is no speed-up over t_gen(base) (speedup); inconclusive when the base "
                     f"never generalized; value: t_gen of {arm}.")
     test.__name__ = "no_speedup"
+    test.compares = ("<", "speedup")
     return test
 
 
@@ -203,6 +211,9 @@ def ticket_before_norm_controls(s):
         return Judged(None, value, "base n.r.", effect(control, ticket))
     return Judged(sooner(t_gen(ticket), first), value,
                   f"{times(t_gen(ticket), first, 'controls')} (>= {bar('speedup'):g}x)", effect(control, ticket))
+
+
+ticket_before_norm_controls.compares = (">=", "speedup")
 
 
 def norms_l2_converge_l1_not(s):
@@ -276,6 +287,9 @@ def pai_no_speedup(s):
                   f"soonest {times(soonest, t_gen(base))} (< {bar('speedup'):g}x)", first)
 
 
+pai_no_speedup.compares = ("<", "speedup")
+
+
 def ticket_before_pai(s):
     """The grokking ticket is a speed-up over every PaI mask (speedup); value: its t_gen."""
     ticket, pai = s.arm("ticket"), [s.arm(a) for a in PAI]
@@ -285,6 +299,9 @@ def ticket_before_pai(s):
     soonest = min(t_gen(r) for r in pai)
     return Judged(sooner(t_gen(ticket), soonest), ticket["t_gen"],
                   f"{times(t_gen(ticket), soonest, 'PaI')} (>= {bar('speedup'):g}x)", first)
+
+
+ticket_before_pai.compares = (">=", "speedup")
 
 
 def some_pai_worse_than_random(s):

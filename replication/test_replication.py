@@ -53,9 +53,9 @@ def test_a_verdict_on_runs_not_at_the_papers_setting_names_the_departure(change,
                  frac_train=0.4, ordered="False", numerics=numerics.REFERENCE)
             for arm, k, t_gen in (("base", 0.0, 20000.0), ("ticket", 0.6, 1000.0))]
     at_paper = vd.judge(claim, rows, {})
-    assert at_paper.shown() == "reproduced" and at_paper.meaning() == "for the paper"
+    assert at_paper.shown() == "reproduced, 1 of 1 seed" and at_paper.meaning() == "for the paper"
     v = vd.judge(claim, [{**r, **change} for r in rows], {})
-    assert v.verdict == "reproduced" and v.shown() == f"reproduced ({words}: not the paper's setting)"
+    assert v.verdict == "reproduced" and v.shown() == f"reproduced, 1 of 1 seed ({words}: not the paper's setting)"
     assert "not the paper's setting" in v.meaning()
 
 
@@ -203,7 +203,7 @@ def test_plot_gives_a_ticket_one_colour_per_pruning_rate_on_every_seed():
 def test_every_claim_holds_in_a_world_made_to_hold_it(tmp_path):
     verdicts = vd.judge_all([write_world(str(tmp_path / "good"), good=True)])[0]
     assert {v.claim.name: v.verdict for v in verdicts} == {c.name: "reproduced" for c in claims.CLAIMS}
-    assert all(list(v.per_seed) == [0, 1] for v in verdicts)
+    assert all(list(v.per_seed) == [s for s in (0, 1) if s not in v.claim.held_out] for v in verdicts)
 
 
 # in a world where k = 0.9 generalizes without weight decay, "some k generalizes" cannot fail
@@ -523,10 +523,12 @@ def test_committed_results_md_is_what_the_committed_csvs_give():
 def test_report_prints_a_line_per_claim_and_refuses_a_missing_folder(tmp_path, capsys):
     folder = write_world(str(tmp_path / "w"), good=True, seeds=(0,))
     assert report.main(["--out", folder]) == 0
-    lines = [line for line in capsys.readouterr().out.strip().splitlines() if line[:1].strip()]
+    names = {c.name for c in claims.CLAIMS}
+    lines = [line for line in capsys.readouterr().out.strip().splitlines() if line.split()[:1] and line.split()[0] in names]
     # every claim holds in this world: the paper's reproduced, ours holds
-    assert len(lines) == len(claims.CLAIMS) and all(line.split()[:2] == [c.name, "holds" if c.kind == "ours" else "reproduced"]
-                                                    for c, line in zip(claims.CLAIMS, lines))
+    judged = [c for c in claims.CLAIMS if 0 not in c.held_out]  # the others are not run on seed 0 alone
+    assert len(lines) == len(judged) and all(line.split()[:2] == [c.name, "holds," if c.kind == "ours" else "reproduced,"]
+                                             for c, line in zip(judged, lines))
     assert report.main(["--out", str(tmp_path / "nope")]) == 2
     assert "no folder" in capsys.readouterr().err
 
@@ -545,15 +547,44 @@ def test_clopper_pearson_matches_the_closed_forms_and_the_tables():
         intervals.clopper_pearson(4, 3)
 
 
-def test_the_bootstrap_interval_of_the_median_on_hand_computed_cases():
+def test_clopper_pearson_is_exact_for_large_n():
+    """n in the thousands (an accuracy on 2,000 test examples): no overflow; the interval of k = n / 2
+    is symmetric about 1/2 and its half-width the normal approximation's 1.96 sqrt(1/4n), to 1e-3."""
     from replication import intervals
-    # two seeds: a resample's median is 1 (p 1/4), 50.5 (1/2) or 100 (1/4): the 2.5% and 97.5% quantiles
-    assert intervals.median_interval([1.0, 100.0]) == (50.5, 1.0, 100.0)
-    assert intervals.median_interval([7.0] * 5) == (7.0, 7.0, 7.0)
-    # three seeds: the median of a resample is the smallest value with probability 7/27 > 2.5%
-    median, lo, hi = intervals.median_interval([29.0, 32.8, 6.8])
-    assert (median, lo, hi) == (29.0, 6.8, 32.8)
-    assert intervals.median_interval([29.0, 32.8, 6.8]) == (median, lo, hi)  # a fixed generator
+    for n in (1100, 2000):
+        lo, hi = intervals.clopper_pearson(n // 2, n)
+        assert lo + hi == pytest.approx(1.0, abs=1e-9) and hi - 0.5 == pytest.approx(1.96 * math.sqrt(0.25 / n), abs=1e-3)
+    assert intervals.binom_cdf(3, 10, 0.5) == (1 + 10 + 45 + 120) / 1024  # exact at p = 1/2
+    with pytest.raises(ValueError):
+        intervals.clopper_pearson(0.5, 3)
+
+
+def test_the_exact_interval_of_the_median_on_hand_computed_cases():
+    """[x(j), x(n+1-j)] covers the median with 1 - 2 P(Bin(n, 1/2) <= j - 1): at n = 10, j = 2, 1 -
+    2 * 11/1024 = 97.9%; at n = 3 only the range, 75%, and n = 6 is the first n whose range reaches 95%."""
+    from replication import intervals
+    values = [6.8, 32.8, 8.2, 9.0, 11.0, 12.4, 13.0, 17.1, 21.0, 29.0]
+    assert intervals.median_interval(values) == (12.7, 8.2, 29.0, 1 - 2 * 11 / 1024)
+    assert intervals.median_interval([29.0, 32.8, 6.8]) == (29.0, 6.8, 32.8, 0.75)
+    assert intervals.order_statistic_rank(5) == (1, 1 - 2 / 32) and intervals.order_statistic_rank(6) == (1, 1 - 2 / 64)
+    assert intervals.order_statistic_rank(10, level=0.99)[0] == 1
+    # the coverage by simulation: 20,000 draws of ten values from an exponential, median log 2
+    rng = __import__("numpy").random.default_rng(0)
+    hits = sum(lo <= math.log(2) <= hi for lo, hi in
+               (intervals.median_interval(rng.exponential(size=10))[1:3] for _ in range(20000)))
+    assert hits / 20000 == pytest.approx(0.9785, abs=0.005)
+    with pytest.raises(ValueError, match="NaN"):
+        intervals.median_interval([1.0, float("nan"), 3.0])
+
+
+def test_the_sign_test_and_holm_by_hand():
+    from replication import intervals
+    assert intervals.sign_test(10, 0) == 1 / 1024 and intervals.sign_test(9, 1) == 11 / 1024
+    assert intervals.sign_test(6, 0) == 1 / 64 and intervals.sign_test(0, 0) == 1.0
+    assert intervals.sign_test(3, 3) == 42 / 64  # P(Bin(6, 1/2) >= 3)
+    # Holm: sorted 0.01, 0.03, 0.04 -> 3 * 0.01, max(0.03, 2 * 0.03), max(0.06, 1 * 0.04)
+    assert intervals.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert intervals.holm([0.5, 0.9]) == [1.0, 1.0]
 
 
 def test_a_censored_ratio_counts_at_the_runs_length_and_is_marked():
@@ -569,44 +600,77 @@ def test_a_censored_ratio_counts_at_the_runs_length_and_is_marked():
     claim = next(c for c in claims.CLAIMS if c.name == "add_mlp_ticket_early")
     v = vd.Verdict(claim, {0: judged, 1: claim_tests.Judged(True, 600, "", (29.0, "")),
                                2: claim_tests.Judged(True, 500, "", (32.8, ""))})
-    # seed 0 could be anything from 25x up: the median lies in [29x, 32.8x], and a resample with seed 0
-    # twice (probability 7/27 > 2.5%) has a median known only to be >= 25x, so the interval opens to ∞
-    assert v.effect() == "29.0x-32.8x [25.0x, ∞], 1 of 3 censored"
+    # the undecided seed 0 is listed apart, not pooled: the effect is over seeds 1 and 2
+    assert v.effect() == "30.9x (range 29.0x to 32.8x: no 95% interval with n = 2) on the 2 that decide"
+    assert v.undecided() == "1 undecided (0: ≥25.0x)"
     assert v.effects() == "0: ≥25.0x; 1: 29.0x; 2: 32.8x"
-    assert v.rate() == "2/3 [0.09, 0.99], 1 undecided"
+    assert v.rate() == "2/3 [0.09, 0.99]; 2/2 [0.16, 1.00] of the 2 that decide"
+    assert v.sign() == (2, 0, 0, 0.25)
 
 
 def test_a_censored_seed_widens_the_median_and_its_interval_by_hand():
     from replication import intervals
     # uncensored: the same as median_interval
-    assert intervals.censored_median_interval([(29.0, ""), (32.8, ""), (6.8, "")]) == (29.0, 29.0, 6.8, 32.8)
-    # the lower ends [25, 29, 32.8] and upper ends [inf, 29, 32.8]: the median lies in [29, 32.8]; a
-    # resample's lower-end median is 25 with probability 7/27 (> 2.5%), its upper-end median inf too
-    assert intervals.censored_median_interval([(25.0, "≥"), (29.0, ""), (32.8, "")]) == (29.0, 32.8, 25.0, math.inf)
+    assert intervals.censored_median_interval([(29.0, ""), (32.8, ""), (6.8, "")]) == (29.0, 29.0, 6.8, 32.8, 0.75)
+    # the lower ends [25, 29, 32.8] and upper ends [inf, 29, 32.8]: the median lies in [29, 32.8]; the
+    # range's lower end from the lower ends (25), its upper end from the upper ends (inf)
+    assert intervals.censored_median_interval([(25.0, "≥"), (29.0, ""), (32.8, "")]) == (29.0, 32.8, 25.0, math.inf, 0.75)
     # every seed an upper bound: the median is at most the bounds' median, the interval starts at 0
-    low, high, lower, upper = intervals.censored_median_interval([(0.3, "≤"), (0.4, "≤"), (0.9, "≤")])
+    low, high, lower, upper, _ = intervals.censored_median_interval([(0.3, "≤"), (0.4, "≤"), (0.9, "≤")])
     assert (low, high, lower, upper) == (0.0, 0.4, 0.0, 0.9)
-    assert vd.median_text(low, high) == "≤0.4x" and vd.median_text(0.0, math.inf) == "?"
-    assert vd.median_text(7.0, math.inf) == "≥7.0x" and vd.median_text(3.0, 5.0) == "3.0x-5.0x"
+    assert vd.median_text(low, high) == "≥2.5x slower" and vd.median_text(0.0, math.inf) == "?"
+    assert vd.median_text(7.0, math.inf) == "≥7.0x" and vd.median_text(3.0, 5.0) == "3.0x to 5.0x"
+    assert vd.effect_text(0.376) == "2.7x slower" and vd.effect_text(0.0) == "∞x slower"
     # an even count: the middle pair's mean with an unbounded seed is unbounded
     assert intervals.censored_median_interval([(2.0, ""), (4.0, ""), (9.0, "≥"), (8.0, "≥")])[:2] == (6.0, math.inf)
     # one censored seed of five, above the middle: the median is known
     effects = [(2.0, ""), (3.0, ""), (4.0, ""), (5.0, ""), (60.0, "≥")]
     assert intervals.censored_median_interval(effects)[:2] == (4.0, 4.0)
+    # ten seeds, two of them lower bounds at the top: x(2) from the lower ends, x(9) = inf from the upper
+    ten = [(float(r), "") for r in range(1, 9)] + [(9.0, "≥"), (10.0, "≥")]
+    assert intervals.censored_median_interval(ten) == (5.5, 5.5, 2.0, math.inf, 1 - 2 * 11 / 1024)
+
+
+def test_a_base_that_never_groks_is_a_seed_against_a_groks_claim():
+    """Never a bound in the claim's favour: no effect, counted apart, and against in the sign test."""
+    never = claim_tests.Seed(0, [dict(arm="base", t_gen=None, t_mem=90, steps=50000, run="b")], {})
+    judged = claim_tests.base_groks(never)
+    assert judged.holds is False and judged.effect is None
+    claim = next(c for c in claims.CLAIMS if c.name == "add_transformer_base_groks")
+    J = claim_tests.Judged
+    v = vd.Verdict(claim, {0: judged, 1: J(True, 9000, "", (100.0, "")), 2: J(True, 9000, "", (140.0, ""))})
+    assert v.effect() == "120x (range 100x to 140x: no 95% interval with n = 2) on the 2 that reached P; 1 never reached P"
+    assert v.sign() == (2, 1, 0, 0.5)
+
+
+def test_negative_claims_say_when_their_arm_never_reached_p():
+    J = claim_tests.Judged
+    claim = next(c for c in claims.CLAIMS if c.name == "pai_no_speedup")
+    v = vd.Verdict(claim, {0: J(True, None, "", (0.4, "≤")), 1: J(True, 30000, "", (0.5, "")),
+                           2: J(True, 15000, "", (1.2, "")), 3: J(False, 2000, "", (8.0, ""))})
+    assert v.negative() == ("the arm never reached P on 1, reached it later than the base on 1, sooner, under the bar on 1, "
+                            "sooner by the bar or more on 1")
+    assert v.sides() == {0: "for", 1: "for", 2: "for", 3: "against"}
 
 
 def test_seeds_that_cannot_decide_are_said_and_claims_of_ours_hold_or_not():
     J = claim_tests.Judged
     paper = next(c for c in claims.CLAIMS if c.name == "add_transformer_ticket_early")
     undecided = vd.Verdict(paper, {0: J(None, None, ""), 1: J(True, 1.0, ""), 2: J(True, 1.0, "")})
-    assert undecided.verdict == "partly" and undecided.rate() == "2/3 [0.09, 0.99], 1 undecided"
+    assert undecided.verdict == "partly" and undecided.rate() == "2/3 [0.09, 0.99]; 2/2 [0.16, 1.00] of the 2 that decide"
     assert undecided.meaning() == "for the paper, on every seed that decides"
     failing = vd.Verdict(paper, {0: J(False, 1.0, ""), 1: J(True, 1.0, ""), 2: J(None, None, "")})
     assert failing.meaning() == "mixed: seed by seed"
     ours = next(c for c in claims.CLAIMS if c.name == "mask_or_init_mlp_reinit")
-    assert vd.Verdict(ours, {0: J(False, 1.0, "")}).shown() == "does not hold"
-    assert vd.Verdict(ours, {0: J(True, 1.0, "")}).shown() == "holds"
-    assert vd.Verdict(paper, {0: J(True, 1.0, "")}).shown() == "reproduced"
+    assert vd.Verdict(ours, {0: J(False, 1.0, "")}).shown() == "does not hold, 0 of 1 seed"
+    assert vd.Verdict(ours, {0: J(True, 1.0, "")}).shown() == "holds, 1 of 1 seed"
+    assert vd.Verdict(paper, {0: J(True, 1.0, ""), 1: J(True, 1.0, ""), 2: J(True, 1.0, "")}).shown() == "reproduced, 3 of 3 seeds"
+
+
+def test_a_claim_is_not_judged_on_the_seed_that_suggested_it(tmp_path):
+    grasp = next(c for c in claims.CLAIMS if c.name == "pai_grasp")
+    verdicts = vd.judge_all([write_world(str(tmp_path / "good"), good=True, seeds=(0, 1, 2))])[0]
+    assert grasp.held_out == (0,) and list(next(v for v in verdicts if v.claim is grasp).per_seed) == [1, 2]
 
 
 def test_kaplan_meier_on_hand_computed_cases():
@@ -634,3 +698,39 @@ def test_every_claim_is_made_by_a_command_of_run_all(tmp_path):
     for claim in claims.CLAIMS:
         args = grok.parse_args(claim.command.split("grok.py ", 1)[1].split())
         assert (args.exp, args.task, args.model, args.steps) in made, claim.name
+
+
+def test_intervals_py_runs_alone_and_its_docstring_example_is_what_it_says(tmp_path):
+    """Copied into an empty folder, intervals.py imports alone (numpy only), sets no environment
+    variable, and every line of its docstring's example runs and returns what its comment says."""
+    import shutil
+    import subprocess
+    shutil.copy(os.path.join(ROOT, "replication", "intervals.py"), tmp_path / "intervals.py")
+    script = '''import os, re, math
+before = dict(os.environ)
+import intervals
+assert dict(os.environ) == before
+pairs = []
+for line in intervals.__doc__.split("\\n\\n")[1].splitlines():
+    code, _, comment = line.strip().partition("  #")
+    if line.strip().startswith("#"):  # a comment continued on its own line: the previous line's
+        pairs[-1] = (pairs[-1][0], line.strip()[1:])
+    else:
+        pairs.append((code, comment))
+for code, comment in pairs:
+    if code.startswith("from"):
+        exec(code)
+        continue
+    value = eval(code)
+    said = re.match(r"\\s*(\\(.*?\\)|\\[.*?\\]|[0-9.]+)[:]", comment)
+    if said:
+        expect = eval(said.group(1).replace("inf", "math.inf"))
+        got = [round(v, 4) if isinstance(v, float) else v for v in (value if isinstance(value, (tuple, list)) else [value])]
+        want = list(expect) if isinstance(expect, (tuple, list)) else [expect]
+        assert len(got) >= len(want) and all(abs(g - w) <= 1e-3 * max(1, abs(w)) or g == w for g, w in zip(got, want)), (code, value)
+print(intervals.kaplan_meier([600, float("nan"), 1700], [5000] * 3))
+'''
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "([0, 600, 1700], [0.0, 0.33333333333333326, 0.6666666666666666])"  # NaN: censored
