@@ -10,9 +10,9 @@
 #   bash run_all.sh --list | parallel -j 8         # one command per experiment and seed, for a cluster
 #   bash run_all.sh --list --central --seeds 3-9   # the central comparisons' seeds 3-9 (the ten seeds planned for RESULTS.md's central claims)
 #
-# --seeds S: comma-separated seeds or ranges (default 0,1,2). --central: only the five comparisons
-# that results/ holds at ten seeds (ticket_vs_norm on the MLP and the Transformer, pai, edge_popup,
-# mask_or_init on the MLP). Other arguments are passed to every grok.py command. Commands sharing an
+# --seeds S: comma-separated seeds or ranges (default 0,1,2). --central: only the comparisons planned
+# at ten seeds (ticket_vs_norm on the MLP and the Transformer, pai, edge_popup, mask_or_init on the
+# MLP, norm_clamp on the MLP and the Transformer). Other arguments are passed to every grok.py command. Commands sharing an
 # --out can run at the same time: a run that another command is training is waited for, then reused.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -60,6 +60,9 @@ central_commands=(
   "paper|python grok.py --exp edge_popup"
   # ours, beyond the paper: is the ticket its mask, or its mask on theta_0 (reinit, shuffled masks)?
   "mlp|python grok.py --exp mask_or_init"
+  # ours: dense controls held at the ticket's norm after every step (clamp_l1, clamp_l2, sphere_l2)
+  "mlp|python grok.py --exp norm_clamp"
+  "transformer|python grok.py --exp norm_clamp --model transformer"
 )
 commands=("${central_commands[@]}")
 if [ "$central" = 0 ]; then

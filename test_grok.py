@@ -1447,9 +1447,10 @@ def test_run_all_list_prints_commands_grok_accepts(tmp_path):
     assert {e[0] for e in exps} == set(grok.EXPERIMENTS) - {"base"}
     assert all(seeds == [0, 1, 2] for seeds in exps.values()) and len(lines) == 3 * len(exps)
     central = [grok.parse_args(shlex.split(line)[2:]) for line in listed("--central", "--seeds", "3-9")]
-    assert len(central) == 5 * 7 and {a.seeds[0] for a in central} == set(range(3, 10))
+    assert len(central) == 7 * 7 and {a.seeds[0] for a in central} == set(range(3, 10))
     assert {(a.exp, a.model) for a in central} == {("ticket_vs_norm", "mlp"), ("ticket_vs_norm", "transformer"),
-                                                    ("pai", "mlp"), ("edge_popup", "mlp"), ("mask_or_init", "mlp")}
+                                                    ("pai", "mlp"), ("edge_popup", "mlp"), ("mask_or_init", "mlp"),
+                                                    ("norm_clamp", "mlp"), ("norm_clamp", "transformer")}
 
 
 def test_unwritable_out_exits_2(tmp_path, capsys):

@@ -186,6 +186,20 @@ def ticket_before_base(arm="ticket"):
     return test
 
 
+def ticket_before(other):
+    def test(s):
+        ticket, row = s.arm("ticket"), s.arm(other)
+        if not grokked(s):
+            return Judged(None, row["t_gen"], "base n.r.", effect(row, ticket))
+        return Judged(sooner(t_gen(ticket), t_gen(row)), row["t_gen"],
+                      f"{times(t_gen(ticket), t_gen(row), other)} (>= {bar('speedup'):g}x)", effect(row, ticket))
+    test.__doc__ = (f"t_gen(ticket) sooner than t_gen({other}) (speedup); inconclusive when the base never "
+                    f"generalized; value: t_gen of {other}.")
+    test.__name__ = "ticket_before"
+    test.compares = (">=", "speedup")
+    return test
+
+
 def no_speedup(arm):
     def test(s):
         row, base = s.arm(arm), s.arm("base")

@@ -103,6 +103,13 @@ def write_world(folder, good, seeds=(0, 1)):
             add(arm="reinit", k=0.6, t_gen=5000 if good else 15000, **at)
             for arm in ("shuffled", "shuffled_rows"):
                 add(arm=arm, k=0.6, t_gen=25000 if good else 5000, **at)
+        # norm_clamp: the ticket is fast and the clamped dense controls late (good), or the other way round
+        for model in ("mlp", "transformer"):
+            at = dict(model=model, seed=seed, exp="norm_clamp")
+            add(arm="base", t_gen=20000, **at)
+            add(arm="ticket", k=0.6, t_gen=600 if good else 5000, **at)
+            for arm in ("same_l1", "same_l2", "clamp_l1", "clamp_l2", "sphere_l2"):
+                add(arm=arm, k=0.6, t_gen=19000 if good else 4000, **at)
         # ops: add groks and its ticket is fast (good) or slow (bad); sub's base never groks: left out
         for op, base_t_gen in (("add", 20000), ("sub", None)):
             add("ops", "base", seed, task=op, t_gen=base_t_gen)

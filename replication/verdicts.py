@@ -309,10 +309,14 @@ class Verdict:
 
     def negative(self):
         """For a "no speed-up" claim, what its arm did on the deciding seeds: never reached P on m,
-        reached it later than the base on n, sooner but by less than the bar on q. A claim that holds
-        because its arm never generalizes says so. '' for other claims."""
-        if not self.compares() or self.compares()[0] != "<":
+        reached it later than the base on n, sooner but by less than the bar on q: a claim that holds
+        because its arm never generalizes says so. For a speed-up claim, on how many seeds it holds only
+        by censoring (the slower arm never reached P). '' for other claims."""
+        if not self.compares():
             return ""
+        if self.compares()[0] == ">=":  # a speed-up that holds only because the slower arm never reached P
+            censored = sum(1 for j in self.deciding().values() if j.holds and j.effect and j.effect[1] in ("≥", ">="))
+            return f"held by censoring on {censored} (the other arm never reached P)" if censored else ""
         effects = [j.effect for j in self.deciding().values() if j.effect is not None]
         never = sum(1 for _, mark in effects if mark in ("≤", "<=", "?"))
         later = sum(1 for r, mark in effects if mark not in ("≤", "<=", "?") and r < 1)
