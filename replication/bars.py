@@ -23,6 +23,11 @@ class Bar:
     why: str
     original: object = None
 
+    @property
+    def seen(self):
+        """Chosen here with the data it judges already seen (or changed after them)."""
+        return self.origin == "ours" and ("data seen" in self.why or "after the data" in self.why or self.original is not None)
+
 
 SEEN = "chosen here on 2026-11-30 (5b2814b), with the seed-0 (and some seed-1) runs already in results/: data seen"
 BARS = {
@@ -84,9 +89,25 @@ BARS = {
 _values = {name: b.value for name, b in BARS.items()}
 
 
+_read = []  # the sets recording which bars are read (recording())
+
+
 def bar(name):
     """The value a claim is judged with now (BARS, or what report.py's sensitivity set)."""
+    for used in _read:
+        used.add(name)
     return _values[name]
+
+
+@contextmanager
+def recording():
+    """The names of the bars read inside the block (a set, filled as they are read)."""
+    used = set()
+    _read.append(used)
+    try:
+        yield used
+    finally:
+        _read.remove(used)
 
 
 @contextmanager

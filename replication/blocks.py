@@ -22,9 +22,9 @@ def md_table(header, lines):
 def block_verdicts(verdicts, option=""):
     if option == "compact":  # every claim in one line: what RESULTS.md shows, docs/claims.md the rest
         return md_table(["claim", "kind", "verdict", "reads as", "seeds holding [95% CI]",
-                         "median effect [95% CI]", "robust?"],
+                         "median effect [exact CI (coverage)]", "robust?", "bars chosen with data seen"],
                         [[f"`{v.claim.name}`", v.claim.kind, f"**{v.shown()}**", v.meaning(),
-                          v.rate(), v.effect(), "robust" if not v.flips else "fragile"]
+                          v.rate(), v.effect(), "robust" if not v.flips else "fragile", v.seen()]
                          for v in verdicts if v.verdict != "not run"])
     if option == "short":
         return md_table(["claim", "the paper says", "verdict", "holds (seed:yes/no/?)", "robust?",

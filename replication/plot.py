@@ -10,10 +10,11 @@ entropy of base and ticket over training; the mask distance next to the test-acc
 graph metrics of the base's masks), graph_popup_<task>_<model>.png (the edge-popup arms' masks as
 graphs next to v3 Table 1's), the test loss instead of accuracy for a regression; and,
 where the pai runs' folders are there, weights_pai_seed<s>.png: the masks and neurons of the ticket and
-of each PaI mask (v3 App. I); and for ticket_vs_norm, mask_or_init and pai,
+of each PaI mask (v3 App. I); and for ticket_vs_norm, mask_or_init, pai and norm_clamp,
 seeds_<exp>_<task>_<model>.png: t_gen of every arm on every seed (a run that never reached P drawn at
 the top, marked) and the fraction of seeds that have reached P by each step, one Kaplan-Meier curve per
-arm (intervals.kaplan_meier: a run that never reached P is censored at its length). Needs matplotlib
+arm (intervals.kaplan_meier: a run that never reached P is censored at its length); for norm_clamp,
+norms_norm_clamp_<task>_<model>.png: the L1 and L2 norms of every arm, seeds overlaid. Needs matplotlib
 (optional: pip install matplotlib).
 """
 import argparse
@@ -209,7 +210,31 @@ def weights_figure(out, runs, plt):
     return fig
 
 
-SEED_FIGURES = ("ticket_vs_norm", "mask_or_init", "pai")
+SEED_FIGURES = ("ticket_vs_norm", "mask_or_init", "pai", "norm_clamp")
+NORM_ARMS = ("base", "ticket", "same_l1", "same_l2", "clamp_l1", "clamp_l2", "sphere_l2")
+
+
+def norms_figure(runs, curves, plt):
+    """norm_clamp's norms: the L2 (left) and L1 (right) norm of the effective weights W * m against
+    step for every arm, every seed overlaid (seed 0 bold). `runs`: (exp, row) pairs, norm_clamp's own
+    and ticket_vs_norm's free controls of the same seeds (the same runs)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    arms = [a for a in NORM_ARMS if any(r["arm"] == a for _, r in runs)]
+    for ax, norm in zip(axes, ("l2", "l1")):
+        for exp, r in runs:
+            rows = curves[(exp, r["run"])]
+            i = arms.index(r["arm"])
+            ax.plot([max(number(c["step"]), 1) for c in rows], [number(c[norm]) for c in rows], color=f"C{i}",
+                    lw=1.4 if r["seed"] == "0" else 0.5, alpha=1 if r["seed"] == "0" else 0.6,
+                    ls="--" if r["arm"].startswith(("clamp", "sphere")) else "-",
+                    label=r["arm"] if r["seed"] == "0" else None)
+        ax.set_xscale("log")
+        ax.set_xlabel("step")
+        ax.set_ylabel(f"{norm.upper()} norm of W * m")
+        ax.legend(fontsize=6)
+    axes[0].set_title("clamp_l2 is on the ticket's curve by construction; sphere_l2 flat", fontsize=8)
+    axes[1].set_title("clamp_l1 is on the ticket's curve by construction", fontsize=8)
+    return fig
 
 
 def seeds_figure(runs, plt):
@@ -307,6 +332,20 @@ def main():
                          + f"t_gen over {len(seeds)} seeds")
             fig.tight_layout()
             path = os.path.join(args.out, "_".join(["seeds", exp, task, model] + length) + ".png")
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+            print(path)
+    for (exp, task, model, *length), runs in sorted(figures.items()):
+        if exp == "norm_clamp" and not length:  # the norms of every arm, the free controls from ticket_vs_norm
+            seeds = {r["seed"] for r in runs}
+            ids = {r["run"] for r in runs}
+            free = [("ticket_vs_norm", r) for r in summary if r["exp"] == "ticket_vs_norm" and r["task"] == task
+                    and r["model"] == model and r["seed"] in seeds and r["arm"] in ("same_l1", "same_l2")
+                    and r["run"] not in ids and curves.get(("ticket_vs_norm", r["run"]))]
+            fig = norms_figure([(exp, r) for r in runs] + free, curves, plt)
+            fig.suptitle(f"norm_clamp: {task}, {model}, the norms of every arm, seeds {','.join(sorted(seeds))}")
+            fig.tight_layout()
+            path = os.path.join(args.out, f"norms_norm_clamp_{task}_{model}.png")
             fig.savefig(path, dpi=110)
             plt.close(fig)
             print(path)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numerics
 from paper import MODULAR, TASK_DEFAULTS, family
-from replication.bars import BARS, bar, judging
+from replication.bars import BARS, bar, judging, recording
 from replication.claim_tests import Ambiguous, Judged, Missing, Seed
 from replication.claims import CLAIMS, Claim
 from replication.intervals import LOWER, UPPER, censored_median_interval, clopper_pearson, holm, sign_test
@@ -140,6 +140,11 @@ class Verdict:
     original: list = field(default_factory=list)  # (bar, verdict) under a bar's value before the data
     departures: list = field(default_factory=list)  # how its runs depart from the paper's setting
     p_holm: float = None  # the sign test's p, Holm-adjusted over the central table's claims (judge_all)
+    bars: frozenset = frozenset()  # the bars its tests read (bars.recording)
+
+    def seen(self):
+        """The bars it is judged by that were chosen with the data seen (bars.Bar.seen), or '-'."""
+        return ", ".join(f"`{n}`" for n in sorted(self.bars) if BARS[n].seen) or "-"
 
     def shown(self):
         """The verdict, and, on runs that are not at the paper's setting, how they depart: then it is
@@ -404,17 +409,22 @@ def departures(claim, rows):
 def judge(claim, rows, curves, analysis=None):
     mine = selected(claim.select, rows)
     per_seed, legacy = {}, set()
+    used = set()
     for seed in sorted({int(r["seed"]) for r in mine} - set(claim.held_out)):
         ours = [r for r in mine if r["seed"] == seed]
         try:
-            per_seed[seed] = Judged(*claim.test(Seed(seed, ours, curves, analysis)))
+            with recording() as read:
+                per_seed[seed] = Judged(*claim.test(Seed(seed, ours, curves, analysis)))
+            used |= read
         except Missing:
             continue
         except Ambiguous as e:
             raise Mixed(f"claim {claim.name}: {e}") from None
         if any(r.get("numerics") and not numerics.portable(r["numerics"]) for r in ours):
             legacy.add(seed)
-    return Verdict(claim, per_seed, frozenset(legacy), departures=departures(claim, mine))
+    if claim.test.__dict__.get("compares"):
+        used.add(claim.test.compares[1])
+    return Verdict(claim, per_seed, frozenset(legacy), departures=departures(claim, mine), bars=frozenset(used))
 
 
 def judge_all(outs):
