@@ -6,6 +6,7 @@ and the CSVs: between `<!-- report:WHAT -->` and `<!-- /report -->`, `fill` writ
     python -m replication.report --check      # exits 1 when one is not what results/ gives (CI)
 """
 import re
+import statistics
 
 from replication.bars import BARS
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
@@ -20,12 +21,14 @@ def md_table(header, lines):
 
 
 def block_verdicts(verdicts, option=""):
-    if option == "compact":  # every claim in one line: what RESULTS.md shows, docs/claims.md the rest
+    if option in ("compact", "noncentral"):  # one line a claim (noncentral: those not in the central table)
+        chosen = [v for v in verdicts if v.verdict != "not run"
+                  and (option == "compact" or not (v.claim.central and v.claim.kind in ("paper", "ours")))]
         return md_table(["claim", "kind", "verdict", "reads as", "seeds holding [95% CI]",
                          "median effect [exact CI (coverage)]", "robust?", "bars chosen with data seen"],
                         [[f"`{v.claim.name}`", v.claim.kind, f"**{v.shown()}**", v.meaning(),
                           v.rate(), v.effect(), "robust" if not v.flips else "fragile", v.seen()]
-                         for v in verdicts if v.verdict != "not run"])
+                         for v in chosen])
     if option == "short":
         return md_table(["claim", "the paper says", "verdict", "holds (seed:yes/no/?)", "robust?",
                          "margin per seed (bar)", "ours: mean ± std", "of", "paper"],
@@ -139,15 +142,32 @@ def block_runs(rows, option):
 
 
 def block_at_p(verdicts, rows, curves, analysis, option):
-    """The central claims judged again with every run's P moved by `option` (e.g. -0.05: 0.90 on
-    modular arithmetic), t_mem and t_gen measured again on the curves: verdict and seed by seed."""
-    offset, mine = float(option), remeasured(rows, curves, float(option))
+    """The central claims (those whose name starts with the option's second word, if any) judged again
+    with every run's P moved by the option's first (e.g. -0.05: 0.90 on modular arithmetic), t_mem and
+    t_gen measured again on the curves: verdict and seed by seed."""
+    value, _, prefix = option.partition(" ")
+    offset, mine = float(value), remeasured(rows, curves, float(value))
     lines = []
     for v in verdicts:
-        if v.claim.central and v.claim.kind in ("paper", "ours") and v.compares():
+        if v.claim.central and v.claim.kind in ("paper", "ours") and v.compares() and v.claim.name.startswith(prefix.strip()):
             w = judge(v.claim, mine, curves, analysis)
-            lines.append([f"`{v.claim.name}`", f"**{v.shown()}**", v.holds_for(), f"**{w.shown()}**", w.holds_for(), w.effect()])
-    return md_table(["claim", "at P", "seed by seed", f"at P {offset:+g}", "seed by seed", "median effect there"], lines)
+            lines.append([f"`{v.claim.name}`", v.holds_for(), f"**{w.shown()}**", w.holds_for(), w.effect()])
+    return md_table(["claim", "seed by seed at P", f"verdict at P {offset:+g}", "seed by seed", "median effect there"], lines)
+
+
+def block_norms(rows, curves, option):
+    """The median over seeds of each arm's L2 and L1 norm (of W * m) at the given steps: `option` is a
+    selection (exp=E model=M) and at=S1,S2,..."""
+    sel = parse_select(" ".join(kv for kv in option.split() if not kv.startswith("at=")))
+    steps = [int(s) for kv in option.split() if kv.startswith("at=") for s in kv[3:].split(",")]
+    mine = selected(sel, rows)
+    lines = []
+    for arm in dict.fromkeys(r["arm"] for r in mine):
+        at = {s: [c for r in mine if r["arm"] == arm for c in curves.get(r["run"], []) if c["step"] == s] for s in steps}
+        cell = lambda s, k, spec: (format(statistics.median(c[k] for c in at[s]), spec) if at[s] else "-")
+        lines.append([arm, str(len({r["seed"] for r in mine if r["arm"] == arm}))]
+                     + [f"{cell(s, 'l2', '.1f')} / {cell(s, 'l1', ',.0f')}" for s in steps])
+    return md_table(["arm", "seeds"] + [f"step {s:,}: L2 / L1" for s in steps], lines)
 
 
 def block_popup(rows, curves):
@@ -233,7 +253,7 @@ def block_numerics(rows):
 
 BLOCK = re.compile(r"(<!-- report:([^\n]*?) -->\n)(.*?)(<!-- /report -->)", re.S)
 BLOCKS = ("verdicts", "central", "claims", "runs", "popup", "popup_graph", "analysis", "numerics", "sensitivity", "bars",
-          "at_p")
+          "at_p", "norms")
 
 
 def fill(text, verdicts, rows, curves, analysis):
@@ -252,6 +272,7 @@ def fill(text, verdicts, rows, curves, analysis):
                 "numerics": lambda: block_numerics(rows),
                 "sensitivity": lambda: block_sensitivity(verdicts),
                 "bars": block_bars,
-                "at_p": lambda: block_at_p(verdicts, rows, curves, analysis, option)}[what]()
+                "at_p": lambda: block_at_p(verdicts, rows, curves, analysis, option),
+                "norms": lambda: block_norms(rows, curves, option)}[what]()
         return m.group(1) + body + "\n" + m.group(4)
     return BLOCK.sub(one, text)

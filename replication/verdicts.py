@@ -87,7 +87,7 @@ def load(outs):
                         if len(printed) <= len(seen):
                             continue
                     logged[run] = (where, printed)
-                    curves[run] = [{"step": s, **{k: number(r.get(k)) for k in LOGGED}}
+                    curves[run] = [{"step": s, **{k: number(r.get(k)) for k in LOGGED + ("l1", "l2") if k in LOGGED or r.get(k)}}
                                    for s, r in sorted(steps.items())]
             if os.path.exists(os.path.join(folder, "analysis.csv")):
                 for r in read_csv(os.path.join(folder, "analysis.csv")):
