@@ -69,7 +69,8 @@ BARS = {
                   "phase_tickets run in results/: data seen"),
     "late": Bar(0.1, (0.05, 0.15), "ours", "late transition = the base's test accuracy within `late` of P "
                 "(v1 Fig. 1 (the phases): the transition runs 'to ~25k, where the base is at ~0.98'); chosen "
-                "here on 2026-12-03 after reading the masks at base accuracy 0.82 / 0.92 / 0.93: data seen"),
+                "here on 2026-12-03 after reading the masks at base accuracy 0.82 / 0.92 / 0.93 (seed 2's masks "
+                "then stopped at step 30,000; with masks up to 50,000 its first fast one is at 0.95): data seen"),
     "periodic_drop": Bar(0.9, (0.8, 0.95), "ours", "v3 §5: 'the ticket becomes periodic by "
                          "~2k steps, base only by ~30k': periodic = the mean Fourier entropy has made this "
                          "fraction of its whole drop. Chosen on 2026-11-30 (c98d073 / 8f97fe1, inside a "
