@@ -257,7 +257,7 @@ def test_masked_weights_are_w_times_m_and_a_single_pair_is_refused():
 @pytest.mark.parametrize("k", [0.0, 0.1, 0.37, 0.6, 0.9, 0.99])
 def test_global_mask_matches_torch_prune(k):
     weights = random_weights()
-    masks = tickets.mask_from_scores(tickets.magnitude_scores(weights), k)
+    masks = tickets.mask_from_scores(tickets.magnitude_scores(weights, include_1d=True), k)
     n = sum(w.numel() for w in weights.values())
     assert sum(m.sum().item() for m in masks.values()) == n - round(k * n)
     modules = {name: torch.nn.Module() for name in weights}
@@ -271,7 +271,7 @@ def test_global_mask_matches_torch_prune(k):
 
 def test_layer_mask_keeps_exact_count_per_matrix():
     weights = random_weights(1)
-    masks = tickets.mask_from_scores(tickets.magnitude_scores(weights), 0.6, scope="layer")
+    masks = tickets.mask_from_scores(tickets.magnitude_scores(weights, include_1d=True), 0.6, scope="layer")
     for name, w in weights.items():
         assert masks[name].sum().item() == w.numel() - round(0.6 * w.numel())
         kept, removed = w.abs()[masks[name] == 1], w.abs()[masks[name] == 0]
@@ -301,7 +301,7 @@ def test_bad_pruning_rate_is_refused():
 
 
 def test_norm_matched_scale_matches_the_tickets_norm():
-    theta0, masks = random_weights(2), tickets.mask_from_scores(tickets.magnitude_scores(random_weights(3)), 0.6)
+    theta0, masks = random_weights(2), tickets.mask_from_scores(tickets.magnitude_scores(random_weights(3), include_1d=True), 0.6)
     ticket = tickets.rewind(theta0, masks)
     for p in (1, 2):
         r = tickets.norm_matched_scale(theta0, masks, p)
