@@ -562,6 +562,16 @@ def test_shuffled_mask_is_defined_for_what_it_accepts():
     assert torch.equal(rows.sum(1), matrix.sum(1)) and not torch.equal(rows, matrix)
 
 
+def test_the_readmes_example_on_a_users_sequential_runs_as_written():
+    readme = open(os.path.join(HERE, "README.md")).read()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    scope = {}
+    exec(code, scope)
+    net, mask, theta0 = scope["net"], scope["mask"], scope["theta0"]
+    assert list(mask) == ["0.weight", "2.weight"] and torch.equal(net[0].bias.detach(), theta0["0.bias"])
+    assert torch.equal(net[2].weight, theta0["2.weight"] * mask["2.weight"])
+
+
 def test_reference_warns_about_a_transition_ticket_and_names_its_curve_fields():
     import reference
     with pytest.warns(UserWarning, match="transition ticket"):
