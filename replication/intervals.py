@@ -27,19 +27,20 @@ it allows (censored_median_interval), so the median itself may be known only as 
 interval opens on the censored side. In kaplan_meier a censored time is None or NaN.
 """
 import math
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 
 
-def _log_binom_pmf(i, n, p):
+def _log_binom_pmf(i: int, n: int, p: float) -> float:
     """log P(X = i), X ~ Binomial(n, p), 0 < p < 1: in logs, so that n in the thousands neither
     overflows (math.comb times a float) nor underflows."""
     return (math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
             + i * math.log(p) + (n - i) * math.log1p(-p))
 
 
-def binom_cdf(j, n, p):
+def binom_cdf(j: int, n: int, p: float) -> float:
     """P(X <= j), X ~ Binomial(n, p), exact to rounding for any n (summed from logs, largest term first)."""
     if j < 0:
         return 0.0
@@ -54,7 +55,7 @@ def binom_cdf(j, n, p):
     return min(1.0, math.exp(top) * math.fsum(math.exp(v - top) for v in logs))
 
 
-def clopper_pearson(k, n, level=0.95):
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> Tuple[float, float]:
     """The exact (Clopper-Pearson) interval for a binomial rate with k successes in n trials:
         lower = p such that P(X >= k | n, p) = (1 - level) / 2   (0 when k = 0)
         upper = p such that P(X <= k | n, p) = (1 - level) / 2   (1 when k = n)
@@ -77,7 +78,7 @@ def clopper_pearson(k, n, level=0.95):
     return lower, upper
 
 
-def order_statistic_rank(n, level=0.95):
+def order_statistic_rank(n: int, level: float = 0.95) -> Tuple[int, float]:
     """(j, coverage): the largest j (1 <= j <= n / 2 + 1/2) whose interval [x(j), x(n+1-j)] of n sorted
     values covers the median of their distribution with probability
         coverage = 1 - 2 P(Bin(n, 1/2) <= j - 1)   (exact, for any continuous distribution)
@@ -101,7 +102,7 @@ def _checked(values):
     return values
 
 
-def median_interval(values, level=0.95):
+def median_interval(values: Sequence[float], level: float = 0.95) -> Tuple[float, float, float, float]:
     """(median, lower, upper, coverage): the median of `values` (one per seed) and the distribution-free
     interval of the median of their distribution, [x(j), x(n+1-j)] of the sorted values with j from
     order_statistic_rank: exact, no random numbers, and `coverage` its actual confidence (>= level,
@@ -115,7 +116,7 @@ LOWER = {"≥": False, ">=": False, "": False, "≤": True, "<=": True, "?": Tru
 UPPER = {"≥": True, ">=": True, "": False, "≤": False, "<=": False, "?": True}  # the upper end is inf
 
 
-def ratio(slow, fast, length):
+def ratio(slow: Optional[float], fast: Optional[float], length: float) -> Tuple[float, str]:
     """(slow / fast, censored): a speed-up of two t_gen, each None (never reached) counted as the run's
     `length`. censored is "" when both reached P, else what the ratio then is: "≥" a lower bound (slow
     never reached), "≤" an upper bound (fast never reached), "?" neither (both never reached)."""
@@ -125,7 +126,8 @@ def ratio(slow, fast, length):
     return (slow / fast if fast else math.inf), censored
 
 
-def censored_median_interval(effects, level=0.95):
+def censored_median_interval(effects: Sequence[Tuple[float, str]], level: float = 0.95
+                             ) -> Tuple[float, float, float, float, float]:
     """(low, high, lower, upper, coverage) for effects [(ratio, mark)] from ratio(), some of them
     bounds. Each seed's true ratio lies in a range: [r, r] when both arms reached P, [r, inf) for
     ">=" / "≥", [0, r] for "<=" / "≤", [0, inf) for "?". The median over seeds then lies in
@@ -145,7 +147,7 @@ def censored_median_interval(effects, level=0.95):
     return middle(low_ends), middle(high_ends), float(low_ends[j - 1]), float(high_ends[n - j]), coverage
 
 
-def sign_test(n_for, n_against):
+def sign_test(n_for: int, n_against: int) -> float:
     """The exact one-sided sign test: P(at least n_for of n = n_for + n_against seeds fall on the
     claim's side | each side equally likely) = P(Bin(n, 1/2) >= n_for). Seeds that fall on neither side
     (their bounds straddle the bar) are left out, as ties are in a sign test. 1.0 with no seed."""
@@ -153,7 +155,7 @@ def sign_test(n_for, n_against):
     return 1.0 if n == 0 else 1 - binom_cdf(n_for - 1, n, 0.5)
 
 
-def holm(pvalues):
+def holm(pvalues: Sequence[float]) -> List[float]:
     """Holm's step-down adjustment of a family of p-values (controls the family-wise error rate
     without assuming independence): sorted ascending, p_(i) becomes max over i' <= i of
     min(1, (m - i' + 1) p_(i')); returned in the given order."""
@@ -166,7 +168,7 @@ def holm(pvalues):
     return adjusted
 
 
-def kaplan_meier(times, lengths):
+def kaplan_meier(times: Sequence[Optional[float]], lengths: Sequence[float]) -> Tuple[List[float], List[float]]:
     """The fraction of seeds that have reached P by each step, a Kaplan-Meier estimate: `times` holds
     each seed's t_gen (None or NaN: never reached, censored at its run's `lengths` entry). Returns (steps,
     fraction): at each step where a seed reached P, 1 - S(t), with
