@@ -164,3 +164,58 @@ def graph_metrics(weights, masks, order=MLP_LAYERS):
                 weighted_spectral_gap=per(lambda n: spectral_gap((weights[n] * masks[n]).abs())),
                 ramanujan_gap=per(lambda n: ramanujan_gap(masks[n])),
                 average_shortest_path=average_shortest_path(A), clustering=clustering(A))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Where a network that stopped short of generalizing is wrong (the Transformer's plateaued bases)
+
+def error_breakdown(pairs, correct, p):
+    """The error rate of test pairs (a, b) (`pairs` (n, 2), `correct` (n,) bool) grouped several ways:
+    by the answer c = (a + b) mod p, by whether a = b, by the distance |a - b| and by the token a or b
+    itself (each pair counted under both). Returns {"overall": rate, "by_answer": (p,) rates,
+    "a_eq_b": rate, "a_ne_b": rate, "by_distance": (p,) rates, "by_token": (p,) rates} (NaN where a
+    group is empty)."""
+    a, b = pairs[:, 0].long(), pairs[:, 1].long()
+    wrong = (~correct).double()
+
+    def rates(keys):
+        count = torch.zeros(p, dtype=torch.float64).index_add_(0, keys, torch.ones_like(wrong))
+        errors = torch.zeros(p, dtype=torch.float64).index_add_(0, keys, wrong)
+        return errors / count  # NaN where empty
+
+    tokens = torch.cat([a, b])
+    by_token = (torch.zeros(p, dtype=torch.float64).index_add_(0, tokens, torch.cat([wrong, wrong]))
+                / torch.zeros(p, dtype=torch.float64).index_add_(0, tokens, torch.ones(2 * len(a), dtype=torch.float64)))
+    same = a == b
+    return {"overall": wrong.mean().item(), "by_answer": rates((a + b) % p), "by_distance": rates((a - b).abs()),
+            "a_eq_b": wrong[same].mean().item() if same.any() else math.nan,
+            "a_ne_b": wrong[~same].mean().item() if (~same).any() else math.nan, "by_token": by_token}
+
+
+def wrong_set_overlap(correct_then, correct_now):
+    """How stable the set of wrong test pairs is between two checkpoints: (|W1 and W2| / |W1 or W2|, the
+    Jaccard similarity of the two sets; |W1|, |W2|). 1.0: the same pairs wrong."""
+    w1, w2 = ~correct_then, ~correct_now
+    union = (w1 | w2).sum().item()
+    return (1.0 if union == 0 else (w1 & w2).sum().item() / union), w1.sum().item(), w2.sum().item()
+
+
+def embedding_spectrum(W_E):
+    """The share of the token embedding's energy at each Fourier frequency f = 1 ... floor(p/2): W_E is
+    (d, p), one column per token; F_f = sum over the d rows of |sum_a W_E[:, a] exp(-2 pi i f a / p)|^2,
+    share_f = F_f / sum_f F_f (the DC term f = 0 dropped). A network that computes modular addition
+    with the known Fourier algorithm concentrates it on a few key frequencies."""
+    spectrum = torch.fft.rfft(W_E.detach().double(), dim=1).abs().pow(2).sum(0)[1:W_E.shape[1] // 2 + 1]
+    return spectrum / spectrum.sum()
+
+
+def key_frequencies(share, mass=0.8):
+    """The fewest frequencies (1-based, largest share first) that hold `mass` of the spectrum's energy."""
+    order = torch.argsort(share, descending=True)
+    total, chosen = 0.0, []
+    for f in order.tolist():
+        chosen.append(f + 1)
+        total += share[f].item()
+        if total >= mass:
+            break
+    return chosen

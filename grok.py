@@ -41,12 +41,14 @@ Experiments (--exp), each a small function (experiments.py, inner.py) composed f
                   matrix / each row, vs the ticket and base: is the ticket its mask, or its mask on theta_0?
   norm_clamp      ours: dense controls held at the ticket's L1 / L2 norm after every step (clamp_l1,
                   clamp_l2) and at its final L2 norm from step 0 (sphere_l2), beside same_l1 / same_l2
+  plateau         ours: where a base that stopped short of P is wrong (by answer, by |a - b|, by
+                  token), how stable its wrong pairs are, its embedding's Fourier spectrum
 
 Tasks (--task): modular operations (add, the paper's; sub, mul, x2y2, x2xyy2, x3xy), mnist / fashion,
 and v3's poly (polynomial regression, a loss-based task: t_gen is the first step whose test loss is
 at most (1 - P) times its initial value) and parity (sparse parity, 3 of 40 bits); tasks.py says how
 each is built. base, ticket, ticket_vs_norm, prune_rate, no_wd, phase_tickets and mask_or_init run on every task,
-pai on every task but poly (GraSP needs a cross-entropy), norm_clamp on the modular tasks.
+pai on every task but poly (GraSP needs a cross-entropy), norm_clamp and plateau on the modular tasks.
 """
 import argparse
 import dataclasses
@@ -74,7 +76,8 @@ EXPERIMENTS = {"base": ex.exp_base, "ticket": ex.exp_ticket, "ticket_vs_norm": e
                "prune_rate": ex.exp_prune_rate, "no_wd": ex.exp_no_wd, "phase_tickets": ex.exp_phase_tickets,
                "pai": ex.exp_pai, "edge_popup": ex.exp_edge_popup, "fourier": inner.exp_fourier,
                "jaccard": inner.exp_jaccard, "graph": inner.exp_graph, "ops": ex.exp_ops,
-               "mask_or_init": ex.exp_mask_or_init, "norm_clamp": ex.exp_norm_clamp}
+               "mask_or_init": ex.exp_mask_or_init, "norm_clamp": ex.exp_norm_clamp,
+               "plateau": inner.exp_plateau}
 
 
 def print_table(rows):

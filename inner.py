@@ -133,3 +133,55 @@ def record_graph(out, run, mask_of):
 
 
 GRAPH_PRINTED = ("spectral_gap", "weighted_spectral_gap", "ramanujan_gap", "average_shortest_path", "test_acc")
+
+
+PLATEAU_WINDOW = 20_000  # how far back the stability of the wrong test pairs is measured
+
+
+def exp_plateau(args):
+    """Where a base that stopped short of P is wrong, against bases that generalized (ours: the
+    Transformer's plateaued bases). For each seed's base, at its last step: the test error overall, at
+    a = b and a != b, by the answer c = (a + b) mod p, by |a - b| and by token (analysis.error_breakdown);
+    how stable the wrong test pairs are over the last PLATEAU_WINDOW steps (analysis.wrong_set_overlap
+    of the checkpoints then and now); the token embedding's Fourier spectrum and its key frequencies
+    (analysis.embedding_spectrum). Rows in analysis.csv: the scalars, "wrong_pair" (value a * p + b, one
+    row per wrong test pair) and "spectrum_<f>"."""
+    if family(args.task) != "modular":
+        raise UsageError("--exp plateau reads the errors on modular pairs: use a modular --task")
+    import torch
+    from runs import build_model
+    bases = train_bases("plateau", args)
+    for b in bases:
+        model, data = build_model(b.run), b.data
+        found = []
+
+        def correct_at(step):
+            with torch.no_grad():
+                for name, w in model.weights().items():
+                    w.copy_(checkpoint(args.out, b.run, step)[name])
+                return model(data.x_test).argmax(1) == data.y_test
+
+        last = b.run.steps
+        now = correct_at(last)
+        e = analysis.error_breakdown(data.x_test, now, b.run.p)
+        found += [dict(step=last, metric=m, value=e[m]) for m in ("overall", "a_eq_b", "a_ne_b")]
+        for name in ("by_answer", "by_distance", "by_token"):
+            values = [v for v in e[name].tolist() if not math.isnan(v)]
+            found += [dict(step=last, metric=f"{name}_max", value=max(values)),
+                      dict(step=last, metric=f"{name}_min", value=min(values))]
+        p = b.run.p
+        found += [dict(step=last, metric="wrong_pair", value=int(a) * p + int(c))
+                  for (a, c), ok in zip(data.x_test.tolist(), now.tolist()) if not ok]
+        then = max(0, last - PLATEAU_WINDOW) // b.run.ckpt_every * b.run.ckpt_every
+        overlap, n_then, n_now = analysis.wrong_set_overlap(correct_at(then), now)
+        found += [dict(step=last, metric="wrong_overlap", value=overlap), dict(step=then, metric="n_wrong", value=n_then),
+                  dict(step=last, metric="n_wrong", value=n_now)]
+        share = analysis.embedding_spectrum(checkpoint(args.out, b.run, last)["W_E"])
+        keys = analysis.key_frequencies(share)
+        found += [dict(step=last, metric=f"spectrum_{f}", value=s) for f, s in enumerate(share.tolist(), start=1)]
+        found.append(dict(step=last, metric="n_key_frequencies", value=len(keys)))
+        record_analysis("plateau", args.out, b.run, found)
+        print(f"seed {b.run.seed}: test error {e['overall']:.3f} at step {last:,} (a = b: {e['a_eq_b']:.3f}, "
+              f"a != b: {e['a_ne_b']:.3f}); {n_now} wrong pairs, Jaccard {overlap:.2f} with the {n_then} wrong at "
+              f"step {then:,}; W_E's key frequencies (80% of its energy) {keys}")
+    return [b.row for b in bases]

@@ -81,6 +81,8 @@ if [ "$central" = 0 ]; then
   commands+=("tasks|python grok.py --exp ticket_vs_norm --task poly")
   commands+=("tasks|python grok.py --exp ticket --task parity")
   commands+=("transformer|python grok.py --exp mask_or_init --model transformer")
+  # ours: where the Transformer's bases that stop short of 95% are wrong (their bases reused)
+  commands+=("transformer|python grok.py --exp plateau --model transformer")
   # the authors' variants of no_wd: their committed run (Transformer, 30,000 steps) and the MLP alike
   rates="0.6,0.7,0.75,0.8,0.81,0.85,0.9"
   commands+=("variants|python grok.py --exp no_wd --model transformer --steps 30000 --prune-rates $rates")

@@ -1071,7 +1071,8 @@ ARMS = {"base": ["base"], "ticket": ["base", "ticket"],
         "graph": ["base", "mem", "wd", "ep", "ep_wd", "ep_sd", "ep_wd_sd", "ep_sd_leak"],
         "ops": ["base"] * len(tasks.OPERATIONS) + ["ticket"] * len(tasks.OPERATIONS),
         "mask_or_init": ["base", "ticket", "reinit", "shuffled", "shuffled_rows"],
-        "norm_clamp": ["base", "ticket", "same_l1", "same_l2", "clamp_l1", "clamp_l2", "sphere_l2"]}
+        "norm_clamp": ["base", "ticket", "same_l1", "same_l2", "clamp_l1", "clamp_l2", "sphere_l2"],
+        "plateau": ["base"]}
 TINY_EXP = {"edge_popup": ["--p", "23", "--steps", "100"],  # theta_mem must be memorizing
             "graph": ["--p", "23", "--steps", "100", "--popup-steps", "100"]}
 
@@ -1474,6 +1475,29 @@ def test_unwritable_out_exits_2(tmp_path, capsys):
 # ---------------------------------------------------------------------------------------------------
 # analysis.py: inner structure against values computed by hand
 
+
+
+def test_error_breakdown_and_wrong_set_overlap_by_hand():
+    pairs = torch.tensor([[0, 0], [0, 1], [1, 2], [2, 2], [1, 4]])  # p = 5: answers 0, 1, 3, 4, 0
+    correct = torch.tensor([True, False, False, True, True])
+    e = analysis.error_breakdown(pairs, correct, 5)
+    assert e["overall"] == 0.4 and e["a_eq_b"] == 0.0 and e["a_ne_b"] == 2 / 3
+    assert e["by_answer"][0] == 0.0 and e["by_answer"][1] == 1.0 and e["by_answer"][3] == 1.0 and math.isnan(e["by_answer"][2])
+    assert e["by_distance"][0] == 0.0 and e["by_distance"][1] == 1.0 and e["by_distance"][3] == 0.0
+    assert e["by_token"][1] == 2 / 3 and e["by_token"][0] == 1 / 3  # token 0: (0,0) twice right, (0,1) wrong
+    then, now = torch.tensor([False, False, True, True]), torch.tensor([False, True, False, True])
+    assert analysis.wrong_set_overlap(then, now) == (1 / 3, 2, 2)
+
+
+def test_embedding_spectrum_of_a_cosine_is_its_frequency():
+    p = 11
+    a = torch.arange(p, dtype=torch.float64)
+    W_E = torch.stack([torch.cos(2 * math.pi * 3 * a / p), torch.sin(2 * math.pi * 3 * a / p) * 0.5,
+                       0.1 * torch.cos(2 * math.pi * 5 * a / p)])
+    share = analysis.embedding_spectrum(W_E)
+    assert share.shape == (5,) and share.sum().item() == pytest.approx(1.0)
+    assert share[2].item() == pytest.approx(1.25 / 1.26) and analysis.key_frequencies(share) == [3]
+    assert analysis.key_frequencies(share, mass=0.999) == [3, 5]
 
 
 @pytest.mark.parametrize("p", [11, 67])

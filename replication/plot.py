@@ -14,7 +14,8 @@ of each PaI mask (v3 App. I); and for ticket_vs_norm, mask_or_init, pai and norm
 seeds_<exp>_<task>_<model>.png: t_gen of every arm on every seed (a run that never reached P drawn at
 the top, marked) and the fraction of seeds that have reached P by each step, one Kaplan-Meier curve per
 arm (intervals.kaplan_meier: a run that never reached P is censored at its length); for norm_clamp,
-norms_norm_clamp_<task>_<model>.png: the L1 and L2 norms of every arm, seeds overlaid. Needs matplotlib
+norms_norm_clamp_<task>_<model>.png: the L1 and L2 norms of every arm, seeds overlaid; for plateau,
+plateau_errors_<task>_<model>.png: each base's wrong test pairs and its embedding's spectrum. Needs matplotlib
 (optional: pip install matplotlib).
 """
 import argparse
@@ -268,6 +269,34 @@ def seeds_figure(runs, plt):
     return fig
 
 
+def plateau_figure(runs, analysis, plt):
+    """--exp plateau: for each seed's base, its wrong test pairs at the last step as a p x p picture
+    (a down, b across; grey: training pairs or not in the unordered test set), titled with its final
+    test accuracy; below, the token embedding's Fourier spectrum (share of energy per frequency)."""
+    runs = sorted(runs, key=lambda r: int(r["seed"]))
+    fig, axes = plt.subplots(2, len(runs), figsize=(2.3 * len(runs), 4.6), squeeze=False)
+    for i, r in enumerate(runs):
+        rows = analysis[("plateau", r["run"])]
+        p = int(number(r.get("p")) or 67)
+        picture = [[0.0] * p for _ in range(p)]
+        for a in rows:
+            if a["metric"] == "wrong_pair":
+                v = int(number(a["value"]))
+                picture[v // p][v % p] = 1.0
+        axes[0][i].imshow(picture, cmap="Reds", vmin=0, vmax=1)
+        axes[0][i].set_title(f"seed {r['seed']}: test {number(r['final_test_acc']):.3f}", fontsize=8)
+        axes[0][i].set_xticks([])
+        axes[0][i].set_yticks([])
+        spectrum = sorted((int(a["metric"].split("_")[1]), number(a["value"])) for a in rows
+                          if a["metric"].startswith("spectrum_"))
+        axes[1][i].bar([f for f, _ in spectrum], [s for _, s in spectrum], color="C3" if number(r["t_gen"]) is None else "C0")
+        axes[1][i].set_xlabel("frequency", fontsize=7)
+        axes[1][i].tick_params(labelsize=6)
+    axes[0][0].set_ylabel("wrong test pairs (a, b)", fontsize=7)
+    axes[1][0].set_ylabel("W_E energy share", fontsize=7)
+    return fig
+
+
 def main():
     ap = argparse.ArgumentParser(prog="python -m replication.plot", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="runs", help="the folder with summary.csv and curves.csv")
@@ -349,6 +378,17 @@ def main():
             fig.savefig(path, dpi=110)
             plt.close(fig)
             print(path)
+    plateau = [r for r in summary if r["exp"] == "plateau" and analysis.get(("plateau", r["run"]))]
+    for task, model in sorted({(r["task"], r["model"]) for r in plateau}):
+        mine = [r for r in plateau if (r["task"], r["model"]) == (task, model)]
+        fig = plateau_figure(mine, analysis, plt)
+        fig.suptitle(f"plateau: {task}, {model}: wrong test pairs at the last step (red) and W_E's spectrum "
+                     "(red bars: the base never reached P)", fontsize=8)
+        fig.tight_layout()
+        path = os.path.join(args.out, f"plateau_errors_{task}_{model}.png")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        print(path)
     popup = [r for r in summary if r["exp"] == "edge_popup" and analysis.get(("graph", r["run"]))]
     if popup:  # v3 Table 1 (bottom): the edge-popup arms' masks as graphs
         fig, ax = plt.subplots(1, 1, figsize=(7, 4))
