@@ -237,6 +237,26 @@ def block_analysis(rows, analysis, option):
     return md_table(["metric", "arm", "seeds"] + [f"step {s:,}" for s in ANALYSIS_STEPS], lines)
 
 
+def block_plateau(rows, analysis):
+    """--exp plateau, one line per base (by seed and length): where it is wrong at its last step and how
+    stable that is (inner.exp_plateau)."""
+    lines = []
+    for r in sorted((r for r in rows if r["exp"] == "plateau"), key=lambda r: (r["steps"], r["seed"])):
+        m = analysis.get(("plateau", r["run"]), {})
+        at = lambda metric, spec, step=r["steps"]: format(m[metric][step], spec) if step in m.get(metric, {}) else "-"
+        then = [s for s in m.get("n_wrong", {}) if s != r["steps"]]
+        lines.append([f"{r['seed']:.0f}", f"{r['steps']:,.0f}", "n.r." if r["t_gen"] is None else f"{r['t_gen']:,.0f}",
+                      f"{r['final_test_acc']:.3f}", f"{at('a_eq_b', '.2f')} / {at('a_ne_b', '.3f')}",
+                      f"{at('by_answer_min', '.2f')}-{at('by_answer_max', '.2f')}",
+                      f"{at('by_distance_min', '.2f')}-{at('by_distance_max', '.2f')}",
+                      f"{at('by_token_min', '.2f')}-{at('by_token_max', '.2f')}",
+                      f"{at('n_wrong', '.0f')} ({at('n_wrong', '.0f', then[0]) if then else '-'} at {then[0]:,.0f})" if then else at('n_wrong', '.0f'),
+                      at("wrong_overlap", ".2f"), at("n_key_frequencies", ".0f")])
+    return md_table(["seed", "steps", "t_gen", "final test acc", "error a = b / a ≠ b", "error by answer c (min-max)",
+                     "by distance a - b", "by token", "wrong test pairs (earlier)", "Jaccard of the wrong sets",
+                     "W_E key frequencies (80%)"], lines)
+
+
 def block_numerics(rows):
     """Which numerics made each experiment's runs, seed by seed: portable (numerics.REFERENCE, the
     same bits on any x86-64 CPU with AVX2) or legacy (machine-specific, to be rerun)."""
@@ -254,7 +274,7 @@ def block_numerics(rows):
 
 BLOCK = re.compile(r"(<!-- report:([^\n]*?) -->\n)(.*?)(<!-- /report -->)", re.S)
 BLOCKS = ("verdicts", "central", "claims", "runs", "popup", "popup_graph", "analysis", "numerics", "sensitivity", "bars",
-          "at_p", "norms")
+          "at_p", "norms", "plateau")
 
 
 def fill(text, verdicts, rows, curves, analysis):
@@ -274,6 +294,7 @@ def fill(text, verdicts, rows, curves, analysis):
                 "sensitivity": lambda: block_sensitivity(verdicts),
                 "bars": block_bars,
                 "at_p": lambda: block_at_p(verdicts, rows, curves, analysis, option),
-                "norms": lambda: block_norms(rows, curves, option)}[what]()
+                "norms": lambda: block_norms(rows, curves, option),
+                "plateau": lambda: block_plateau(rows, analysis)}[what]()
         return m.group(1) + body + "\n" + m.group(4)
     return BLOCK.sub(one, text)
