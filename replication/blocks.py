@@ -56,7 +56,7 @@ def block_central(verdicts):
     paper's number beside ours."""
     rows = []
     for v in verdicts:
-        if not (v.claim.central and v.claim.kind in ("paper", "ours")):
+        if not (v.claim.central and v.claim.kind in ("paper", "ours")) or v.verdict == "not run":
             continue
         effect = v.effect()
         of = EFFECT_OF.get(v.claim.test.__name__, "")
