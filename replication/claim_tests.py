@@ -179,7 +179,7 @@ def ticket_before_base(arm="ticket"):
         if not grokked(s):
             return Judged(None, ticket["t_gen"], "base n.r.", effect(base, ticket))
         return Judged(sooner(t_gen(ticket), t_gen(base)), ticket["t_gen"], margin, effect(base, ticket))
-    test.__doc__ = (f"t_gen({arm}) sooner than t_gen(base) (speedup); inconclusive when the base never "
+    test.__doc__ = (f"t_gen({arm}) sooner than t_gen(base) (speedup); undecided when the base never "
                     f"generalized; value: t_gen of {arm}.")
     test.__name__ = "ticket_before_base"
     test.compares = (">=", "speedup")
@@ -193,7 +193,7 @@ def ticket_before(other):
             return Judged(None, row["t_gen"], "base n.r.", effect(row, ticket))
         return Judged(sooner(t_gen(ticket), t_gen(row)), row["t_gen"],
                       f"{times(t_gen(ticket), t_gen(row), other)} (>= {bar('speedup'):g}x)", effect(row, ticket))
-    test.__doc__ = (f"t_gen(ticket) sooner than t_gen({other}) (speedup); inconclusive when the base never "
+    test.__doc__ = (f"t_gen(ticket) sooner than t_gen({other}) (speedup); undecided when the base never "
                     f"generalized; value: t_gen of {other}.")
     test.__name__ = "ticket_before"
     test.compares = (">=", "speedup")
@@ -264,7 +264,7 @@ def rate_fails(k):
         margin = (f"reached P at {ticket['t_gen']:,.0f}" if ticket["t_gen"] is not None
                   else f"final {ticket['final_test_acc']:.3f} (< P)")
         return Judged(ticket["t_gen"] is None, ticket["final_test_acc"], margin)
-    test.__doc__ = (f"the ticket at k = {k} never reaches P (inconclusive when the base never generalized); "
+    test.__doc__ = (f"the ticket at k = {k} never reaches P (undecided when the base never generalized); "
                     "value: its final test accuracy.")
     return test
 
@@ -472,7 +472,7 @@ def some_rate_generalizes(lo, hi, around=None):
         margin = f"k = {rates} reached P" if reached else f"best final {best:.3f} (< P)"
         return Judged(bool(reached), best, margin)
     where = (f"within critical_width (0.01) of k = {around}" if around else f"in [{lo}, {hi}]")
-    test.__doc__ = (f"some ticket with k {where} trained without weight decay reaches P (inconclusive when "
+    test.__doc__ = (f"some ticket with k {where} trained without weight decay reaches P (undecided when "
                     "the base never generalized); value: the best final test accuracy among them.")
     return test
 
@@ -542,7 +542,7 @@ def distance_correlates_with_accuracy(s):
 
 def ticket_sooner_for_every_operation(s):
     """For every operation whose base generalized, the ticket generalizes sooner (speedup); the
-    operations whose base never did are left out (not a failure of the ticket); inconclusive when
+    operations whose base never did are left out (not a failure of the ticket); undecided when
     none did; value: for how many operations the ticket is sooner."""
     pairs = [(b, s.arm("ticket", task=b["task"])) for b in s.all("base")]
     grokked = [(b, t) for b, t in pairs if b["t_gen"] is not None]
