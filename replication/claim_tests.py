@@ -207,7 +207,7 @@ def no_speedup(arm):
             return Judged(None, row["t_gen"], "base n.r.", effect(base, row))
         return Judged(not sooner(t_gen(row), t_gen(base)), row["t_gen"],
                       f"{times(t_gen(row), t_gen(base))} (< {bar('speedup'):g}x)", effect(base, row))
-    test.__doc__ = (f"t_gen({arm}) is no speed-up over t_gen(base) (speedup); inconclusive when the base "
+    test.__doc__ = (f"t_gen({arm}) is no speed-up over t_gen(base) (speedup); undecided when the base "
                     f"never generalized; value: t_gen of {arm}.")
     test.__name__ = "no_speedup"
     test.compares = ("<", "speedup")
