@@ -1009,6 +1009,9 @@ PIECES = {
     ("models.py", "tickets.py"): "import torch\nfrom models import MLP, Transformer\n"
                                  "x = torch.tensor([[1, 2], [3, 4]])\n"
                                  "assert MLP(p=7, seed=0)(x).shape == (2, 7) and Transformer(p=7, seed=0)(x).shape == (2, 7)\n",
+    ("replication/intervals.py",): "from intervals import clopper_pearson, median_interval\n"
+                                   "assert median_interval([3.0, 1.0, 2.0, 5.0, 4.0, 6.0])[1:] == (1.0, 6.0, 1 - 2 / 64)\n"
+                                   "assert round(clopper_pearson(1000, 2000)[0], 3) == 0.478\n",
     ("adamw.py",): "import torch\nfrom adamw import adamw_step\n"
                    "theta = torch.ones(3); m, v = torch.zeros(3), torch.zeros(3)\n"
                    "adamw_step(theta, torch.zeros(3), m, v, 1, lr=0.1, betas=(0.9, 0.98), eps=1e-8, weight_decay=1.0)\n"
@@ -1022,8 +1025,8 @@ def test_each_piece_runs_alone_in_an_empty_folder(tmp_path, files):
     importing it sets no environment variable (no side effects at import)."""
     import shutil
     import subprocess
-    for name in files:
-        shutil.copy(os.path.join(HERE, name), tmp_path / name)
+    for name in files:  # each piece lands in the empty folder under its own name
+        shutil.copy(os.path.join(HERE, name), tmp_path / os.path.basename(name))
     script = ("import os\nbefore = dict(os.environ)\n" + PIECES[files] +
               ("assert dict(os.environ) == before, 'import changed the environment'\n" if files[0] != "reference.py" else ""))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ATEN_CPU_CAPABILITY", "MKL_CBWR")}
