@@ -1118,6 +1118,22 @@ def test_a_clamped_control_has_the_tickets_norm_at_every_step(tmp_path):
     assert {r["run"] for r in tvn} <= {r["run"] for r in rows.values()}
 
 
+def test_an_interrupted_ticket_resumes_with_the_same_norms_and_clamps(tmp_path, monkeypatch):
+    """Ctrl-C while the ticket trains (its norms so far are in state.pt), then the same command: the
+    ticket's norms.pt and the clamped arms' curves are those of an uninterrupted run, bit for bit."""
+    argv = ["--exp", "norm_clamp", "--p", "11", "--steps", "60", "--ckpt-every", "20", "--arms", "clamp_l2"]
+    once, twice = str(tmp_path / "once"), str(tmp_path / "twice")
+    assert run_cli(argv + ["--out", once]) == 0
+    assert interrupted(monkeypatch, 60 + 50, argv + ["--out", twice]) == 130  # the base's 60 steps, then the ticket's 50th
+    assert run_cli(argv + ["--out", twice]) == 0
+    for r in read_csv(os.path.join(once, "summary.csv")):
+        assert (open(os.path.join(once, r["run"], "curves.csv")).read()
+                == open(os.path.join(twice, r["run"], "curves.csv")).read()), r["arm"]
+        if r["arm"] == "ticket":
+            a, b = (torch.load(os.path.join(o, r["run"], "norms.pt")) for o in (once, twice))
+            assert a.shape == (61, 3) and torch.equal(a, b)
+
+
 def test_norm_clamp_refuses_a_task_that_is_not_modular_and_a_ticket_without_norms(tmp_path, capsys):
     assert run_cli(["--exp", "norm_clamp", "--task", "parity", "--out", str(tmp_path)]) == 2
     assert "modular" in capsys.readouterr().err
