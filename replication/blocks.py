@@ -10,7 +10,8 @@ import statistics
 
 from replication.bars import BARS
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
-from replication.verdicts import judge, remeasured, selected, settings
+from replication.intervals import censored_median_interval, ratio
+from replication.verdicts import bound_text, effect_text, judge, median_text, remeasured, selected, settings
 from tables import mean_std
 import numerics
 
@@ -171,6 +172,31 @@ def block_norms(rows, curves, option):
     return md_table(["arm", "seeds"] + [f"step {s:,}: L2 / L1" for s in steps], lines)
 
 
+def block_clamp_gain(rows, option):
+    """How many times sooner the clamp makes the free control, per seed t_gen(same_lq) / t_gen(clamp_lq)
+    (the free controls are ticket_vs_norm's runs of the same seed: the same runs), with its median over
+    seeds and exact interval (intervals.censored_median_interval; a run that never reached P counts as
+    the bound it gives). `option`: model=M."""
+    sel = parse_select(option)
+    clamped = selected(dict(exp="norm_clamp", **sel), rows)
+    free = selected(dict(exp="ticket_vs_norm", task="add", **sel), rows)
+    lines = []
+    for q in (1, 2):
+        effects, seeds = [], []
+        for c in sorted((r for r in clamped if r["arm"] == f"clamp_l{q}"), key=lambda r: r["seed"]):
+            f = [r for r in free if r["arm"] == f"same_l{q}" and r["seed"] == c["seed"]]
+            if len(f) == 1:
+                effects.append(ratio(f[0]["t_gen"], c["t_gen"], c["steps"]))
+                seeds.append(c["seed"])
+        if effects:
+            low, high, lo, hi, coverage = censored_median_interval(effects)
+            interval = (f"[{effect_text(lo)}, {effect_text(hi)}] ({coverage:.1%})" if coverage >= 0.95
+                        else f"(range {effect_text(lo)} to {effect_text(hi)}: no 95% interval with n = {len(effects)})")
+            lines.append([f"same_l{q} / clamp_l{q}", ",".join(f"{s:.0f}" for s in seeds),
+                          "; ".join(bound_text(*e) for e in effects), f"{median_text(low, high)} {interval}"])
+    return md_table(["t_gen ratio", "seeds", "per seed", "median"], lines)
+
+
 def block_popup(rows, curves):
     """Edge-popup arms: test accuracy at v3 Table 1's steps, mean ± std over seeds, with the paper's."""
     mine = [r for r in rows if r["exp"] == "edge_popup" and r["arm"] != "mem"]
@@ -274,7 +300,7 @@ def block_numerics(rows):
 
 BLOCK = re.compile(r"(<!-- report:([^\n]*?) -->\n)(.*?)(<!-- /report -->)", re.S)
 BLOCKS = ("verdicts", "central", "claims", "runs", "popup", "popup_graph", "analysis", "numerics", "sensitivity", "bars",
-          "at_p", "norms", "plateau")
+          "at_p", "norms", "plateau", "clamp_gain")
 
 
 def fill(text, verdicts, rows, curves, analysis):
@@ -295,6 +321,7 @@ def fill(text, verdicts, rows, curves, analysis):
                 "bars": block_bars,
                 "at_p": lambda: block_at_p(verdicts, rows, curves, analysis, option),
                 "norms": lambda: block_norms(rows, curves, option),
-                "plateau": lambda: block_plateau(rows, analysis)}[what]()
+                "plateau": lambda: block_plateau(rows, analysis),
+                "clamp_gain": lambda: block_clamp_gain(rows, option)}[what]()
         return m.group(1) + body + "\n" + m.group(4)
     return BLOCK.sub(one, text)

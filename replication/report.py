@@ -27,7 +27,8 @@ are what should carry over between machines.
 RESULTS.md, README.md and docs/ (PATHS) hold blocks between `<!-- report:WHAT -->` and `<!-- /report -->`,
 where WHAT is `central`, `verdicts`, `verdicts compact`, `verdicts noncentral`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]`, `popup`,
 `popup_graph`, `analysis exp=E`, `numerics`, `sensitivity`, `bars`, `at_p OFFSET [PREFIX]` (the central
-claims, or those named PREFIX..., with every P moved by OFFSET) `norms exp=E [model=M] at=S1,S2` (each arm's median norms at steps S) or `plateau`; --write fills them from results/, the prose around them is written by hand.
+claims, or those named PREFIX..., with every P moved by OFFSET) `norms exp=E [model=M] at=S1,S2` (each arm's median norms at steps S), `plateau` or `clamp_gain
+model=M` (how much sooner the clamp makes the free control); --write fills them from results/, the prose around them is written by hand.
 """
 import argparse
 import os
