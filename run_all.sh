@@ -30,6 +30,7 @@ while [ $# -gt 0 ]; do
     --seeds=*) seeds="${1#--seeds=}" ;;
     --out) out="$2"; shift ;;
     --out=*) out="${1#--out=}" ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) extra+=("$1") ;;
   esac
   shift
