@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every comparison of the paper at its settings, seeds 0, 1, 2 (or --seeds), one command after another,
-# then the figures and the verdicts (report.py). Each command writes to the folder of results/ that
+# then the figures and the verdicts (python -m replication.report). Each command writes to the folder of results/ that
 # holds its committed results (runs/mlp, runs/paper, ...), so `python -m replication.merge runs/mlp results/mlp` and
-# `report.py --out runs` read them as they are. Finished runs are reused, so an interrupted run_all.sh
+# `python -m replication.report --out runs` read them as they are. Finished runs are reused, so an interrupted run_all.sh
 # picks up where it stopped.
 #
 #   bash run_all.sh                                # 2-core CPU: roughly 16 hours (README); GPU: --device cuda

@@ -1,7 +1,7 @@
 """Measure how far the random pruner's mask and edge-popup's first mask are from independent of theta_0:
 the fraction of the weights each keeps that lie in the top 40% of |theta_0| (chance: 0.400), on the MLP
 at seeds 0-19, with the draw seeded by the run seed itself (as before 2026-12-03) and by its own stream
-(tickets.stream_seed). The numbers quoted in tickets.stream_seed and RESULTS.md (pai, edge_popup).
+(tickets.stream_seed). The numbers quoted in tickets.stream_seed and docs/experiments.md (pai, edge_popup).
 
     python docs/random_overlap.py        # from the repository root; about 10 s
 """
