@@ -25,10 +25,11 @@ def block_verdicts(verdicts, option=""):
     if option in ("compact", "noncentral"):  # one line a claim (noncentral: those not in the central table)
         chosen = [v for v in verdicts if v.verdict != "not run"
                   and (option == "compact" or not (v.claim.central and v.claim.kind in ("paper", "ours")))]
-        reads = option == "compact"  # the other claims' table leaves "reads as" to docs/claims.md
-        return md_table(["claim", "kind", "verdict"] + ["reads as"] * reads + ["seeds holding [95% CI]",
+        full = option == "compact"  # the other claims' table: kind beside the name, "reads as" in docs/claims.md
+        return md_table(["claim"] + ["kind"] * full + ["verdict"] + ["reads as"] * full + ["seeds holding [95% CI]",
                          "median effect [exact CI (coverage)]", "robust?", "bars chosen with data seen"],
-                        [[f"`{v.claim.name}`", v.claim.kind, f"**{v.shown()}**"] + [v.meaning()] * reads +
+                        [[f"`{v.claim.name}`" + ("" if full or v.claim.kind == "paper" else f" ({v.claim.kind})")]
+                         + [v.claim.kind] * full + [f"**{v.shown()}**"] + [v.meaning()] * full +
                          [v.rate(), v.effect(), "robust" if not v.flips else "fragile", v.seen()]
                          for v in chosen])
     if option == "short":

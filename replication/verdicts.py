@@ -321,7 +321,7 @@ class Verdict:
             return ""
         if self.compares()[0] == ">=":  # a speed-up that holds only because the slower arm never reached P
             censored = sum(1 for j in self.deciding().values() if j.holds and j.effect and j.effect[1] in ("≥", ">="))
-            return f"held by censoring on {censored} (the other arm never reached P)" if censored else ""
+            return f"held by censoring on {censored} (the slower arm never reached P)" if censored else ""
         effects = [j.effect for j in self.deciding().values() if j.effect is not None]
         never = sum(1 for _, mark in effects if mark in ("≤", "<=", "?"))
         later = sum(1 for r, mark in effects if mark not in ("≤", "<=", "?") and r < 1)
