@@ -37,21 +37,22 @@ def label(r):
 
 
 def curves_panel(ax, runs, curves, exp, plt):
-    """Test accuracy against step, one line per run (seed 0 bold, other seeds faint); the test loss
+    """Test accuracy against step, one line per run (the lowest seed bold, the others faint); the test loss
     (log scale) for a regression, whose curves have no accuracy."""
     tickets = [r for r in runs if r["arm"] == "ticket"]
     y = "test_acc" if any(number(c["test_acc"]) is not None for r in runs for c in curves[(exp, r["run"])]) \
         else "test_loss"
     cmap = plt.get_cmap("viridis")
     shades = list(dict.fromkeys(label(t) for t in tickets))  # one colour per k / source step, every seed
+    lead = min((r["seed"] for r in runs), key=int)  # the lowest seed drawn bold and labelled
     for r in runs:
         rows = curves[(exp, r["run"])]
         steps = [max(number(c["step"]), 1) for c in rows]
         color = f"C{list(dict.fromkeys(x['arm'] for x in runs)).index(r['arm'])}"
         if r["arm"] == "ticket" and len(shades) > 2:
             color = cmap(shades.index(label(r)) / (len(shades) - 1))
-        ax.plot(steps, [number(c[y]) for c in rows], color=color, lw=1.6 if r["seed"] == "0" else 0.6,
-                alpha=1 if r["seed"] == "0" else 0.5, label=label(r) if r["seed"] == "0" else None)
+        ax.plot(steps, [number(c[y]) for c in rows], color=color, lw=1.6 if r["seed"] == lead else 0.6,
+                alpha=1 if r["seed"] == lead else 0.5, label=label(r) if r["seed"] == lead else None)
     ax.set_xscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("test accuracy" if y == "test_acc" else "test loss (MSE)")
@@ -217,18 +218,19 @@ NORM_ARMS = ("base", "ticket", "same_l1", "same_l2", "clamp_l1", "clamp_l2", "sp
 
 def norms_figure(runs, curves, plt):
     """norm_clamp's norms: the L2 (left) and L1 (right) norm of the effective weights W * m against
-    step for every arm, every seed overlaid (seed 0 bold). `runs`: (exp, row) pairs, norm_clamp's own
+    step for every arm, every seed overlaid (the lowest seed bold). `runs`: (exp, row) pairs, norm_clamp's own
     and ticket_vs_norm's free controls of the same seeds (the same runs)."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     arms = [a for a in NORM_ARMS if any(r["arm"] == a for _, r in runs)]
+    lead = min((r["seed"] for _, r in runs), key=int)
     for ax, norm in zip(axes, ("l2", "l1")):
         for exp, r in runs:
             rows = curves[(exp, r["run"])]
             i = arms.index(r["arm"])
             ax.plot([max(number(c["step"]), 1) for c in rows], [number(c[norm]) for c in rows], color=f"C{i}",
-                    lw=1.4 if r["seed"] == "0" else 0.5, alpha=1 if r["seed"] == "0" else 0.6,
+                    lw=1.4 if r["seed"] == lead else 0.5, alpha=1 if r["seed"] == lead else 0.6,
                     ls="--" if r["arm"].startswith(("clamp", "sphere")) else "-",
-                    label=r["arm"] if r["seed"] == "0" else None)
+                    label=r["arm"] if r["seed"] == lead else None)
         ax.set_xscale("log")
         ax.set_xlabel("step")
         ax.set_ylabel(f"{norm.upper()} norm of W * m")
