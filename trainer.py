@@ -280,14 +280,14 @@ def prepare(run, model, data, out, device, log):
     curves = [{"step": 0, **evaluate(model, data)}]
     save_atomic(model.masks(), os.path.join(folder, "mask.pt"))
     save_checkpoint(model, folder, 0)
-    norms = [(0, curves[0]["l1"], curves[0]["l2"])] if norms_recorded(model) else None
+    norms = [(0, curves[0]["l1"], curves[0]["l2"])] if norms_recorded(model, run) else None
     return Member(run, model, data, curves, 0, theta, exp_avg, exp_avg_sq, params, decay, norms=norms)
 
 
-def norms_recorded(model):
-    """Whether a run records its norms after every step (norms.pt): a network with a fixed mask that
-    removes weights, a ticket, whose norm a clamped control can then follow step by step."""
-    return model.popup_scores is None and not model.dense
+def norms_recorded(model, run):
+    """Whether a run records its norms after every step (norms.pt): a network with trained weights and
+    a fixed mask that removes some, a ticket, whose norm a clamped control can then follow step by step."""
+    return run.train_weights and model.popup_scores is None and not model.dense
 
 
 def check_clamp(run, model):
