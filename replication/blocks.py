@@ -154,7 +154,7 @@ def block_at_p(verdicts, rows, curves, analysis, option):
     for v in verdicts:
         if v.claim.central and v.claim.kind in ("paper", "ours") and v.compares() and v.claim.name.startswith(prefix.strip()):
             w = judge(v.claim, mine, curves, analysis)
-            lines.append([f"`{v.claim.name}`", v.holds_for(), f"**{w.shown()}**", w.holds_for(), w.effect()])
+            lines.append([f"`{v.claim.name}`", v.holds_for(), f"**{w.shown().split(' (')[0]}**", w.holds_for(), w.effect()])
     return md_table(["claim", "seed by seed at the paper's P", f"verdict at P {offset:+g}", f"seed by seed at P {offset:+g}",
                      f"median effect at P {offset:+g}"], lines)
 

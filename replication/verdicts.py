@@ -298,7 +298,7 @@ class Verdict:
             return "-"
         f, a, neither, p = s
         holm_p = f"; Holm {self.p_holm:.2g}" if self.p_holm is not None else ""
-        return f"{f} for / {a} against" + (f" / {neither} neither" if neither else "") + f": p = {p:.2g}{holm_p}"
+        return f"{f} for / {a} against / {neither} neither: p = {p:.2g}{holm_p}"
 
     def undecided(self):
         """The seeds that cannot decide, listed apart with their per-seed effect (a bound where a side
