@@ -212,7 +212,9 @@ def parse_args(argv):
               (args.n_train > 0, "--n-train must be positive"),
               (args.ckpt_every > 0, "--ckpt-every must be positive"),
               (args.batch is None or args.batch >= 0, "--batch must be 0 (no cap) or positive"),
-              (args.threads > 0, "--threads must be positive")]
+              (args.threads > 0, "--threads must be positive"),
+              (args.exp not in ("norm_clamp", "plateau") or family(args.task) == "modular",
+               f"--exp {args.exp} runs on modular arithmetic (the MLP or the Transformer): use a modular --task")]
     for ok, message in checks:
         if not ok:
             raise UsageError(f"{message}")
