@@ -4,7 +4,7 @@ the fast forward passes against the direct form, AdamW against torch.optim.AdamW
 torch.nn.utils.prune, many runs batched against the same runs alone, the golden curve of the portable
 numerics, every experiment end to end on a tiny configuration, resuming, bad input, the analyses
 against values computed by hand. The apparatus that judges the paper has its own tests
-(replication/test_replication.py). Run both: python -m pytest -q test_grok.py replication (about four
+(replication/test_replication.py). Run both: python -m pytest -q test_grok.py replication (about 2.5
 minutes on 2 cores); -m "not slow" leaves out the end-to-end runs of several seconds each (the shared
 fixtures and markers: conftest.py)."""
 import csv
