@@ -299,6 +299,17 @@ def plateau_figure(runs, analysis, plt):
     return fig
 
 
+def save(fig, out, name, plt, title=None, **title_style):
+    """out/<name>.png, with its title (and the layout made tight) when given; its path printed."""
+    if title:
+        fig.suptitle(title, **title_style)
+        fig.tight_layout()
+    path = os.path.join(out, name + ".png")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(path)
+
+
 def main():
     ap = argparse.ArgumentParser(prog="python -m replication.plot", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="runs", help="the folder with summary.csv and curves.csv")
@@ -337,11 +348,8 @@ def main():
            and os.path.exists(os.path.join(args.out, r["run"], "mask.pt"))]
     if pai:  # the masks and the neurons of the ticket and of the PaI masks, the lowest seed
         seed = max(sorted({r["seed"] for r in pai}), key=lambda s: sum(r["seed"] == s for r in pai))
-        fig = weights_figure(args.out, [r for r in pai if r["seed"] == seed], plt)
-        path = os.path.join(args.out, f"weights_pai_seed{seed}.png")
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        print(path)
+        save(weights_figure(args.out, [r for r in pai if r["seed"] == seed], plt), args.out,
+             f"weights_pai_seed{seed}", plt)
     for (exp, task, model, *length), runs in sorted(figures.items()):
         if exp in SUMMARY_PANELS:
             fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
@@ -350,57 +358,30 @@ def main():
             fig, left = plt.subplots(1, 1, figsize=(6, 4))
         curves_panel(left, runs, curves, exp, plt)
         seeds = sorted({r["seed"] for r in runs})
-        fig.suptitle(f"{exp}: {task}, {model}, " + "".join(f"{n} steps, " for n in length)
-                     + f"seeds {','.join(seeds)}")
-        fig.tight_layout()
-        path = os.path.join(args.out, "_".join([exp, task, model] + length) + ".png")
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        print(path)
+        where = f"{exp}: {task}, {model}, " + "".join(f"{n} steps, " for n in length)
+        save(fig, args.out, "_".join([exp, task, model] + length), plt, where + f"seeds {','.join(seeds)}")
         if exp in SEED_FIGURES and len(seeds) > 1:
-            fig = seeds_figure(runs, plt)
-            fig.suptitle(f"{exp}: {task}, {model}, " + "".join(f"{n} steps, " for n in length)
-                         + f"t_gen over {len(seeds)} seeds")
-            fig.tight_layout()
-            path = os.path.join(args.out, "_".join(["seeds", exp, task, model] + length) + ".png")
-            fig.savefig(path, dpi=110)
-            plt.close(fig)
-            print(path)
-    for (exp, task, model, *length), runs in sorted(figures.items()):
+            save(seeds_figure(runs, plt), args.out, "_".join(["seeds", exp, task, model] + length), plt,
+                 where + f"t_gen over {len(seeds)} seeds")
         if exp == "norm_clamp" and not length:  # the norms of every arm, the free controls from ticket_vs_norm
-            seeds = {r["seed"] for r in runs}
             ids = {r["run"] for r in runs}
             free = [("ticket_vs_norm", r) for r in summary if r["exp"] == "ticket_vs_norm" and r["task"] == task
                     and r["model"] == model and r["seed"] in seeds and r["arm"] in ("same_l1", "same_l2")
                     and r["run"] not in ids and curves.get(("ticket_vs_norm", r["run"]))]
-            fig = norms_figure([(exp, r) for r in runs] + free, curves, plt)
-            fig.suptitle(f"norm_clamp: {task}, {model}, the norms of every arm, seeds {','.join(sorted(seeds))}")
-            fig.tight_layout()
-            path = os.path.join(args.out, f"norms_norm_clamp_{task}_{model}.png")
-            fig.savefig(path, dpi=110)
-            plt.close(fig)
-            print(path)
+            save(norms_figure([(exp, r) for r in runs] + free, curves, plt), args.out, f"norms_norm_clamp_{task}_{model}",
+                 plt, f"norm_clamp: {task}, {model}, the norms of every arm, seeds {','.join(seeds)}")
     plateau = [r for r in summary if r["exp"] == "plateau" and analysis.get(("plateau", r["run"]))]
     for task, model in sorted({(r["task"], r["model"]) for r in plateau}):
         mine = [r for r in plateau if (r["task"], r["model"]) == (task, model)]
-        fig = plateau_figure(mine, analysis, plt)
-        fig.suptitle(f"plateau: {task}, {model}: wrong test pairs at the last step (red) and W_E's spectrum "
-                     "(red bars: the base never reached P)", fontsize=8)
-        fig.tight_layout()
-        path = os.path.join(args.out, f"plateau_errors_{task}_{model}.png")
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        print(path)
+        save(plateau_figure(mine, analysis, plt), args.out, f"plateau_errors_{task}_{model}", plt,
+             f"plateau: {task}, {model}: wrong test pairs at the last step (red) and W_E's spectrum "
+             "(red bars: the base never reached P)", fontsize=8)
     popup = [r for r in summary if r["exp"] == "edge_popup" and analysis.get(("graph", r["run"]))]
     if popup:  # v3 Table 1 (bottom): the edge-popup arms' masks as graphs
         fig, ax = plt.subplots(1, 1, figsize=(7, 4))
         graph_panel(ax, popup, analysis, "graph")
-        fig.suptitle("graph metrics of the edge-popup arms' masks (seed 0)")
-        fig.tight_layout()
-        path = os.path.join(args.out, f"graph_popup_{popup[0]['task']}_{popup[0]['model']}.png")
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        print(path)
+        save(fig, args.out, f"graph_popup_{popup[0]['task']}_{popup[0]['model']}", plt,
+             "graph metrics of the edge-popup arms' masks (seed 0)")
     return 0
 
 

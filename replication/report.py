@@ -6,28 +6,13 @@
     python -m replication.report --check         # exit 1 when one of them is not what results/ gives (CI)
     python -m replication.report --sensitivity   # every verdict again with each judging choice moved one notch
 
-The claims are in claims.py, their tests in claim_tests.py, the judging in verdicts.py. Each test runs on each seed's runs on its
-own (and says so when the runs are not at the paper's setting); over the seeds that ran, the verdict is:
-    reproduced      the claim holds for every seed
-    partly          it holds for some seeds, not for the others (or they are inconclusive)
-    not reproduced  it holds for no seed
-    inconclusive    no seed can decide
-    not run         no seed has the runs the claim needs
-Beside each verdict: the seeds on which it holds, over every seed run and over the seeds that decide,
-each with its exact 95% Clopper-Pearson interval; for a claim that compares steps, the median over the
-deciding seeds of its per-seed ratio with the exact distribution-free interval of a median (a pair of
-order statistics, its coverage printed: 97.9% at ten seeds; below six seeds no interval reaches 95%,
-and the range is shown with the words), a seed where an arm never reached P counted as the range of
-values its bound allows; the exact one-sided sign test of the ratio against the claim's bar
-(for / against / neither, p, and Holm's adjustment over the central claims); the undecided seeds listed
-apart, never pooled (intervals.py). Grokking is chaotic: the same command on another CPU or BLAS build moves t_gen by thousands
-of steps, so a claim stands only if it holds seed after seed, and the verdicts, not the step counts,
-are what should carry over between machines.
+The claims are in claims.py, their tests in claim_tests.py, the judging in verdicts.py, whose
+docstring defines the verdicts and the statistics printed beside them (--help prints it too).
 
 RESULTS.md, README.md and docs/ (PATHS) hold blocks between `<!-- report:WHAT -->` and `<!-- /report -->`,
 where WHAT is `central`, `verdicts`, `verdicts compact`, `verdicts noncentral`, `verdicts short`, `claims SECTION`, `runs exp=E [model=M] [task=T] [steps=N]`, `popup`,
 `popup_graph`, `analysis exp=E`, `numerics`, `sensitivity`, `bars`, `at_p OFFSET [PREFIX]` (the central
-claims, or those named PREFIX..., with every P moved by OFFSET) `norms exp=E [model=M] at=S1,S2` (each arm's median norms at steps S), `plateau` or `clamp_gain
+claims, or those named PREFIX..., with every P moved by OFFSET), `norms exp=E [model=M] at=S1,S2` (each arm's median norms at steps S), `plateau` or `clamp_gain
 model=M` (how much sooner the clamp makes the free control); --write fills them from results/, the prose around them is written by hand.
 """
 import argparse
@@ -36,6 +21,7 @@ import sys
 
 from replication import ROOT
 from replication.verdicts import PATHS, Mixed, judge_all
+from replication.verdicts import __doc__ as VERDICTS  # the verdicts and statistics, for --help
 
 
 def main(argv=None):
@@ -49,7 +35,7 @@ def main(argv=None):
 def report(argv):
     ap = argparse.ArgumentParser(prog="python -m replication.report", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+                                 epilog="\n\n".join(__doc__.split("\n\n")[1:] + VERDICTS.split("\n\n")[2:]))
     ap.add_argument("--out", action="append", help="results folder(s) to judge, each with summary.csv "
                     "and curves.csv in it or in its subfolders (default results; repeatable)")
     ap.add_argument("--write", action="store_true", help="regenerate the blocks of RESULTS.md, "

@@ -8,7 +8,7 @@ claim selects, its Verdict over the seeds, and the sensitivity of each verdict t
 The claims are in claims.py, their tests in claim_tests.py. Each test runs on each seed's runs on its
 own (and says so when the runs are not at the paper's setting); over the seeds that ran, the verdict is:
     reproduced      the claim holds for every seed
-    partly          it holds for some seeds, not for the others (or they are inconclusive)
+    partly          it holds for some seeds, not for the others (or they are undecided)
     not reproduced  it holds for no seed
     inconclusive    no seed can decide
     not run         no seed has the runs the claim needs
