@@ -272,12 +272,14 @@ def block_plateau(rows, analysis):
     for r in sorted((r for r in rows if r["exp"] == "plateau"), key=lambda r: (r["steps"], r["seed"])):
         m = analysis.get(("plateau", r["run"]), {})
         at = lambda metric, spec, step=r["steps"]: format(m[metric][step], spec) if step in m.get(metric, {}) else "-"
+        span = lambda name, spec: (f"{at(name + '_min', spec)}-{at(name + '_max', spec)}"
+                                   if r["steps"] in m.get(name + "_min", {}) else "-")
         then = [s for s in m.get("n_wrong", {}) if s != r["steps"]]
         lines.append([f"{r['seed']:.0f}", f"{r['steps']:,.0f}", "n.r." if r["t_gen"] is None else f"{r['t_gen']:,.0f}",
                       f"{r['final_test_acc']:.3f}", f"{at('a_eq_b', '.2f')} / {at('a_ne_b', '.3f')}",
-                      f"{at('by_answer_min', '.2f')}-{at('by_answer_max', '.2f')}",
-                      f"{at('by_distance_min', '.2f')}-{at('by_distance_max', '.2f')}",
-                      f"{at('by_token_min', '.2f')}-{at('by_token_max', '.2f')}",
+                      span("by_answer", ".2f"),
+                      span("by_distance", ".2f"),
+                      span("by_token", ".2f"),
                       f"{at('n_wrong', '.0f')} ({at('n_wrong', '.0f', then[0]) if then else '-'} at {then[0]:,.0f})" if then else at('n_wrong', '.0f'),
                       at("wrong_overlap", ".2f"), at("n_key_frequencies", ".0f")])
     return md_table(["seed", "steps", "t_gen", "final test acc", "error a = b / a ≠ b", "error by answer c (min-max)",

@@ -331,6 +331,74 @@ def test_report_blocks_are_regenerated_and_checked(tmp_path):
     assert blocks.fill(new, verdicts, rows, curves, analysis) == new  # regenerating a fresh file changes nothing
 
 
+
+def block_row(exp, arm, seed, t_gen, model="mlp", steps=50000.0, **values):
+    return row(arm, exp=exp, model=model, seed=float(seed), steps=steps, t_gen=t_gen, run=f"{exp}-{model}-{arm}-s{seed}",
+               prune_rate=0.0 if arm == "base" else 0.6, **values)
+
+
+def test_clamp_gain_block_by_hand():
+    # same_l2 / clamp_l2 on six seeds: 6, 2, 20, 3, 2 and >= 12.5 (same_l2 never reached P: 50,000 / 4,000).
+    # Lower ends 2 2 3 6 12.5 20 and upper ends 2 2 3 6 20 inf: the median is 4.5 either way; n = 6 gives
+    # the interval [x(1), x(6)] = [2, inf] with coverage 1 - 2/64 = 96.9%. L1 on three seeds: seed 0's
+    # clamp never reached P (9,000 / 50,000 = 0.18: at least 5.6x slower), seed 2's free control never
+    # did (>= 16.7x); median 2.5x, and three seeds give no 95% interval.
+    rows = []
+    for s, (clamp, free) in enumerate([(1000, 6000), (2000, 4000), (500, 10000), (1000, 3000), (4000, 8000), (4000, None)]):
+        rows += [block_row("norm_clamp", "base", s, 20000.0), block_row("norm_clamp", "clamp_l2", s, clamp),
+                 block_row("ticket_vs_norm", "base", s, 20000.0), block_row("ticket_vs_norm", "same_l2", s, free)]
+    for s, (clamp, free) in enumerate([(None, 9000), (2000, 5000), (3000, None)]):
+        rows += [block_row("norm_clamp", "clamp_l1", s, clamp), block_row("ticket_vs_norm", "same_l1", s, free)]
+    rows.append(block_row("norm_clamp", "clamp_l2", 0, 100.0, model="transformer"))  # another network: not counted
+    table = blocks.block_clamp_gain(rows, "model=mlp").splitlines()
+    assert table[2] == ("| same_l1 / clamp_l1 | 0,1,2 | ≥5.6x slower; 2.5x; ≥16.7x | "
+                        "2.5x (range ∞x slower to ∞: no 95% interval with n = 3) |")
+    assert table[3] == "| same_l2 / clamp_l2 | 0,1,2,3,4,5 | 6.0x; 2.0x; 20.0x; 3.0x; 2.0x; ≥12.5x | 4.5x [2.0x, ∞] (96.9%) |"
+
+
+def test_norms_block_is_the_median_over_seeds_at_each_step():
+    rows = [block_row("norm_clamp", arm, s, 1000.0) for arm in ("ticket", "clamp_l2") for s in range(3)]
+    rows.append(block_row("norm_clamp", "ticket", 0, 1000.0, model="transformer"))
+    curves = {f"norm_clamp-mlp-{arm}-s{s}": [dict(step=step, l2=l2 + s * s + 100 * (arm == "clamp_l2"), l1=1000.0 * (s + 1) ** 2 + step)
+                                           for step, l2 in ((0, 30.0), (1000, 50.0))]
+              for arm in ("ticket", "clamp_l2") for s in range(3)}
+    curves["norm_clamp-transformer-ticket-s0"] = [dict(step=0, l2=1e6, l1=1e6)]
+    table = blocks.block_norms(rows, curves, "exp=norm_clamp model=mlp at=0,1000,2000").splitlines()
+    assert table[0] == "| arm | seeds | step 0: L2 / L1 | step 1,000: L2 / L1 | step 2,000: L2 / L1 |"
+    # seeds' L2 30, 31, 34 (median 31, mean 31.7) and L1 1,000, 4,000, 9,000 at step 0; the transformer's left out
+    assert table[2:] == ["| ticket | 3 | 31.0 / 4,000 | 51.0 / 5,000 | - / - |",
+                         "| clamp_l2 | 3 | 131.0 / 4,000 | 151.0 / 5,000 | - / - |"]
+
+
+def test_plateau_block_reads_each_metric_at_the_bases_last_step():
+    rows = [block_row("plateau", "base", 0, None, model="transformer", steps=100000.0, final_test_acc=0.9288),
+            block_row("plateau", "base", 1, 7000.0, model="transformer", final_test_acc=1.0)]
+    last = dict(a_eq_b=0.5, a_ne_b=0.071, by_answer_min=0.0, by_answer_max=0.25, by_distance_min=0.01,
+                by_distance_max=0.3, by_token_min=0.02, by_token_max=0.2, wrong_overlap=0.9, n_key_frequencies=4)
+    analysis = {("plateau", rows[0]["run"]): {**{k: {100000: v} for k, v in last.items()}, "n_wrong": {80000: 101, 100000: 97}},
+                ("plateau", rows[1]["run"]): {"n_wrong": {50000: 4}, "n_key_frequencies": {50000: 5}}}
+    table = blocks.block_plateau(rows, analysis).splitlines()
+    assert table[2:] == ["| 1 | 50,000 | 7,000 | 1.000 | - / - | - | - | - | 4 | - | 5 |",  # shorter first
+                         "| 0 | 100,000 | n.r. | 0.929 | 0.50 / 0.071 | 0.00-0.25 | 0.01-0.30 | 0.02-0.20 | "
+                         "97 (101 at 80,000) | 0.90 | 4 |"]
+
+
+def test_at_p_block_judges_the_claims_again_on_the_curves():
+    # at P = 0.95 the ticket is 3x sooner than clamp_l2 on seeds 0 and 1 and 1.5x on seed 2; at 0.90 it is
+    # 600 / 500 = 1.2x on every seed: the claim (>= 2x) then holds on none
+    rows, curves = [], {}
+    for s in range(3):
+        for arm, at_90, at_95 in (("base", 8000, 10000), ("ticket", 500, 1000), ("clamp_l2", 600, 3000 if s < 2 else 1500)):
+            rows.append(block_row("norm_clamp", arm, s, float(at_95)))
+            curves[rows[-1]["run"]] = [dict(step=step, train_acc=float(step > 0), test_acc=acc)
+                                       for step, acc in ((0, 0.0), (100, 0.0), (at_90, 0.92), (at_95, 0.97))]
+    verdicts = [vd.judge(c, rows, curves, {}) for c in claims.CLAIMS if c.name.startswith("norm_clamp_mlp")]
+    table = blocks.block_at_p(verdicts, rows, curves, {}, "-0.05 norm_clamp_mlp_clamp_l2").splitlines()
+    assert table[0] == ("| claim | seed by seed at the paper's P | verdict at P -0.05 | seed by seed at P -0.05 | "
+                        "median effect at P -0.05 |")
+    assert table[2:] == ["| `norm_clamp_mlp_clamp_l2` | 0:yes 1:yes 2:no | **does not hold, 0 of 3 seeds** | 0:no 1:no 2:no | "
+                         "1.2x (range 1.2x to 1.2x: no 95% interval with n = 3) |"]
+
 # Every bar of bars.BARS tested at its edge: a hand-made seed just inside it and one just outside,
 # so that moving any bar (or the 0.7 and 0.81 it is centred on) fails a behavioural test.
 
