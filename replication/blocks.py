@@ -11,7 +11,8 @@ import statistics
 from replication.bars import BARS
 from paper import PAPER_TABLE_1, PAPER_TABLE_1_GRAPH, POPUP_STEPS
 from replication.intervals import censored_median_interval, ratio
-from replication.verdicts import bound_text, effect_text, judge, median_text, remeasured, selected, settings
+from replication.verdicts import (bound_text, effect_text, judge, matching, median_text, remeasured, selected,
+                                  settings)
 from tables import mean_std
 import numerics
 
@@ -176,17 +177,17 @@ def block_norms(rows, curves, option):
 
 def block_clamp_gain(rows, option):
     """How many times sooner the clamp makes the free control, per seed t_gen(same_lq) / t_gen(clamp_lq)
-    (the free controls are ticket_vs_norm's runs of the same seed: the same runs), with its median over
+    (the free controls are ticket_vs_norm's runs of the same seed and length: the same runs), with its median over
     seeds and exact interval (intervals.censored_median_interval; a run that never reached P counts as
     the bound it gives). `option`: model=M."""
     sel = parse_select(option)
     clamped = selected(dict(exp="norm_clamp", **sel), rows)
-    free = selected(dict(exp="ticket_vs_norm", task="add", **sel), rows)
+    free = matching(dict(exp="ticket_vs_norm", task="add", **sel), rows)  # of each clamped run's length, below
     lines = []
     for q in (1, 2):
         effects, seeds = [], []
         for c in sorted((r for r in clamped if r["arm"] == f"clamp_l{q}"), key=lambda r: r["seed"]):
-            f = [r for r in free if r["arm"] == f"same_l{q}" and r["seed"] == c["seed"]]
+            f = [r for r in free if r["arm"] == f"same_l{q}" and (r["seed"], r["steps"]) == (c["seed"], c["steps"])]
             if len(f) == 1:
                 effects.append(ratio(f[0]["t_gen"], c["t_gen"], c["steps"]))
                 seeds.append(c["seed"])

@@ -14,7 +14,9 @@ of each PaI mask (v3 App. I); and for ticket_vs_norm, mask_or_init, pai and norm
 seeds_<exp>_<task>_<model>.png: t_gen of every arm on every seed (a run that never reached P drawn at
 the top, marked) and the fraction of seeds that have reached P by each step, one Kaplan-Meier curve per
 arm (intervals.kaplan_meier: a run that never reached P is censored at its length); for norm_clamp,
-norms_norm_clamp_<task>_<model>.png: the L1 and L2 norms of every arm, seeds overlaid; for plateau,
+norms_norm_clamp_<task>_<model>.png: the L1 and L2 norms of every arm, seeds overlaid (and with
+--norms results/mlp results/transformer --out results, results/norms_norm_clamp.png: both networks in
+one figure, a row each); for plateau,
 plateau_errors_<task>_<model>.png: each base's wrong test pairs and its embedding's spectrum. Needs matplotlib
 (optional: pip install matplotlib).
 """
@@ -216,28 +218,43 @@ SEED_FIGURES = ("ticket_vs_norm", "mask_or_init", "pai", "norm_clamp")
 NORM_ARMS = ("base", "ticket", "same_l1", "same_l2", "clamp_l1", "clamp_l2", "sphere_l2")
 
 
-def norms_figure(runs, curves, plt):
+def norms_figure(networks, plt):
     """norm_clamp's norms: the L2 (left) and L1 (right) norm of the effective weights W * m against
-    step for every arm, every seed overlaid (the lowest seed bold). `runs`: (exp, row) pairs, norm_clamp's own
-    and ticket_vs_norm's free controls of the same seeds (the same runs)."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    arms = [a for a in NORM_ARMS if any(r["arm"] == a for _, r in runs)]
-    lead = min((r["seed"] for _, r in runs), key=int)
-    for ax, norm in zip(axes, ("l2", "l1")):
-        for exp, r in runs:
-            rows = curves[(exp, r["run"])]
-            i = arms.index(r["arm"])
-            ax.plot([max(number(c["step"]), 1) for c in rows], [number(c[norm]) for c in rows], color=f"C{i}",
-                    lw=1.4 if r["seed"] == lead else 0.5, alpha=1 if r["seed"] == lead else 0.6,
-                    ls="--" if r["arm"].startswith(("clamp", "sphere")) else "-",
-                    label=r["arm"] if r["seed"] == lead else None)
-        ax.set_xscale("log")
-        ax.set_xlabel("step")
-        ax.set_ylabel(f"{norm.upper()} norm of W * m")
-        ax.legend(fontsize=6)
-    axes[0].set_title("clamp_l2 is on the ticket's curve by construction; sphere_l2 flat", fontsize=8)
-    axes[1].set_title("clamp_l1 is on the ticket's curve by construction", fontsize=8)
+    step for every arm, every seed overlaid (the lowest seed bold), one row of panels per network.
+    `networks`: (name, runs, curves), runs the (exp, row) pairs of norm_clamp and of ticket_vs_norm's
+    free controls of the same seeds and length (the same runs), curves by (exp, run)."""
+    fig, grid = plt.subplots(len(networks), 2, figsize=(11, 4 * len(networks)), squeeze=False)
+    for axes, (name, runs, curves) in zip(grid, networks):
+        arms = [a for a in NORM_ARMS if any(r["arm"] == a for _, r in runs)]
+        lead = min((r["seed"] for _, r in runs), key=int)
+        for ax, norm in zip(axes, ("l2", "l1")):
+            for exp, r in runs:
+                rows = curves[(exp, r["run"])]
+                i = arms.index(r["arm"])
+                ax.plot([max(number(c["step"]), 1) for c in rows], [number(c[norm]) for c in rows], color=f"C{i}",
+                        lw=1.4 if r["seed"] == lead else 0.5, alpha=1 if r["seed"] == lead else 0.6,
+                        ls="--" if r["arm"].startswith(("clamp", "sphere")) else "-",
+                        label=r["arm"] if r["seed"] == lead else None)
+            ax.set_xscale("log")
+            ax.set_xlabel("step")
+            ax.set_ylabel(f"{norm.upper()} norm of W * m")
+            ax.legend(fontsize=6)
+        seeds = ",".join(sorted({r["seed"] for _, r in runs}, key=int))
+        axes[0].set_title(f"{name}, seeds {seeds}: clamp_l2 on the ticket's curve by construction; sphere_l2 flat",
+                          fontsize=8)
+        axes[1].set_title(f"{name}: clamp_l1 on the ticket's curve by construction", fontsize=8)
     return fig
+
+
+def norm_runs(summary, curves, task, model):
+    """The runs of the norms figure for one network: norm_clamp's, and ticket_vs_norm's free controls
+    (same_l1, same_l2) of the same seeds and length, which norm_clamp reuses (the same run ids)."""
+    runs = [r for r in summary if r["exp"] == "norm_clamp" and (r["task"], r["model"]) == (task, model)]
+    ids, mine = {r["run"] for r in runs}, {(r["seed"], r["steps"]) for r in runs}
+    free = [r for r in summary if r["exp"] == "ticket_vs_norm" and (r["task"], r["model"]) == (task, model)
+            and (r["seed"], r["steps"]) in mine and r["arm"] in ("same_l1", "same_l2")
+            and r["run"] not in ids and curves.get(("ticket_vs_norm", r["run"]))]
+    return [("norm_clamp", r) for r in runs] + [("ticket_vs_norm", r) for r in free]
 
 
 def seeds_figure(runs, plt):
@@ -310,9 +327,25 @@ def save(fig, out, name, plt, title=None, **title_style):
     print(path)
 
 
+def read(folder):
+    """summary rows, curves by (exp, run) and analyses by (exp, run) from a folder's CSVs."""
+    summary = read_csv(os.path.join(folder, "summary.csv"))
+    curves, analysis = defaultdict(list), defaultdict(list)
+    for c in read_csv(os.path.join(folder, "curves.csv")):
+        curves[(c["exp"], c["run"])].append(c)
+    if os.path.exists(os.path.join(folder, "analysis.csv")):
+        for a in read_csv(os.path.join(folder, "analysis.csv")):
+            analysis[(a["exp"], a["run"])].append(a)
+    return summary, curves, analysis
+
+
 def main():
     ap = argparse.ArgumentParser(prog="python -m replication.plot", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default="runs", help="the folder with summary.csv and curves.csv")
+    ap.add_argument("--out", default="runs", help="the folder with summary.csv and curves.csv (with --norms: where "
+                                                  "the figure goes)")
+    ap.add_argument("--norms", nargs="+", metavar="FOLDER", help="instead: one figure of norm_clamp's norms, a row of "
+                    "panels per network found in these folders (e.g. results/mlp results/transformer), written to "
+                    "--out as norms_norm_clamp.png")
     args = ap.parse_args()
     try:
         import matplotlib
@@ -323,18 +356,22 @@ def main():
               file=sys.stderr)
         return 2
     try:
-        summary = read_csv(os.path.join(args.out, "summary.csv"))
-        curve_rows = read_csv(os.path.join(args.out, "curves.csv"))
+        found = [(folder, read(folder)) for folder in (args.norms or [args.out])]
     except OSError as e:
-        print(f"python -m replication.plot: error: {e.filename}: no results there (run grok.py with --out {args.out})",
-              file=sys.stderr)
+        print(f"python -m replication.plot: error: {e.filename}: no results there (run grok.py with --out "
+              f"{os.path.dirname(e.filename)})", file=sys.stderr)
         return 2
-    curves, analysis = defaultdict(list), defaultdict(list)
-    for c in curve_rows:
-        curves[(c["exp"], c["run"])].append(c)
-    if os.path.exists(os.path.join(args.out, "analysis.csv")):
-        for a in read_csv(os.path.join(args.out, "analysis.csv")):
-            analysis[(a["exp"], a["run"])].append(a)
+    if args.norms:
+        networks = [(f"{task}, {model}", norm_runs(summary, curves, task, model), curves)
+                    for _, (summary, curves, _) in found
+                    for task, model in sorted({(r["task"], r["model"]) for r in summary if r["exp"] == "norm_clamp"})]
+        if not networks:
+            print(f"python -m replication.plot: error: no norm_clamp runs in {', '.join(args.norms)}", file=sys.stderr)
+            return 2
+        os.makedirs(args.out, exist_ok=True)
+        save(norms_figure(networks, plt), args.out, "norms_norm_clamp", plt, "norm_clamp: the norms of every arm")
+        return 0
+    summary, curves, analysis = found[0][1]
     figures = defaultdict(list)
     for r in summary:
         figures[(r["exp"], r["task"], r["model"])].append(r)
@@ -364,12 +401,8 @@ def main():
             save(seeds_figure(runs, plt), args.out, "_".join(["seeds", exp, task, model] + length), plt,
                  where + f"t_gen over {len(seeds)} seeds")
         if exp == "norm_clamp" and not length:  # the norms of every arm, the free controls from ticket_vs_norm
-            ids = {r["run"] for r in runs}
-            free = [("ticket_vs_norm", r) for r in summary if r["exp"] == "ticket_vs_norm" and r["task"] == task
-                    and r["model"] == model and r["seed"] in seeds and r["arm"] in ("same_l1", "same_l2")
-                    and r["run"] not in ids and curves.get(("ticket_vs_norm", r["run"]))]
-            save(norms_figure([(exp, r) for r in runs] + free, curves, plt), args.out, f"norms_norm_clamp_{task}_{model}",
-                 plt, f"norm_clamp: {task}, {model}, the norms of every arm, seeds {','.join(seeds)}")
+            save(norms_figure([(model, norm_runs(summary, curves, task, model), curves)], plt), args.out,
+                 f"norms_norm_clamp_{task}_{model}", plt, f"norm_clamp: {task}, {model}, the norms of every arm")
     plateau = [r for r in summary if r["exp"] == "plateau" and analysis.get(("plateau", r["run"]))]
     for task, model in sorted({(r["task"], r["model"]) for r in plateau}):
         mine = [r for r in plateau if (r["task"], r["model"]) == (task, model)]

@@ -177,6 +177,25 @@ def test_plot_draws_every_experiment(tmp_path, monkeypatch):
             "seeds_ticket_vs_norm_add_mlp_0.08k.png"} <= set(pngs())
 
 
+def test_plot_draws_the_norms_of_two_networks_in_one_figure(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from replication import plot
+    out = str(tmp_path / "runs")
+    assert run_cli(["--exp", "norm_clamp", "--out", out, "--arms", "clamp_l2,sphere_l2"] + TINY) == 0
+    summary, curves, _ = plot.read(out)
+    runs = plot.norm_runs(summary, curves, "add", "mlp")
+    assert sorted(r["arm"] for _, r in runs) == ["base", "clamp_l2", "sphere_l2", "ticket"]
+    fig = plot.norms_figure([("mlp", runs, curves), ("again", runs, curves)], plt)
+    assert len(fig.axes) == 4 and len(fig.axes[0].get_lines()) == len(runs)  # a row per network, a line per run
+    plt.close(fig)
+    monkeypatch.setattr(sys, "argv", ["plot.py", "--norms", out, out, "--out", str(tmp_path / "figures")])
+    assert plot.main() == 0 and os.path.exists(tmp_path / "figures" / "norms_norm_clamp.png")
+    monkeypatch.setattr(sys, "argv", ["plot.py", "--norms", str(tmp_path)])  # no CSVs there
+    assert plot.main() == 2 and "no results there" in capsys.readouterr().err
+
 def test_plot_gives_a_ticket_one_colour_per_pruning_rate_on_every_seed():
     pytest.importorskip("matplotlib")
     import matplotlib
@@ -333,7 +352,7 @@ def test_report_blocks_are_regenerated_and_checked(tmp_path):
 
 
 def block_row(exp, arm, seed, t_gen, model="mlp", steps=50000.0, **values):
-    return row(arm, exp=exp, model=model, seed=float(seed), steps=steps, t_gen=t_gen, run=f"{exp}-{model}-{arm}-s{seed}",
+    return row(arm, exp=exp, model=model, seed=float(seed), steps=steps, t_gen=t_gen, run=f"{exp}-{model}-{arm}-s{seed}-{steps:.0f}",
                prune_rate=0.0 if arm == "base" else 0.6, **values)
 
 
@@ -342,7 +361,7 @@ def test_clamp_gain_block_by_hand():
     # Lower ends 2 2 3 6 12.5 20 and upper ends 2 2 3 6 20 inf: the median is 4.5 either way; n = 6 gives
     # the interval [x(1), x(6)] = [2, inf] with coverage 1 - 2/64 = 96.9%. L1 on three seeds: seed 0's
     # clamp never reached P (9,000 / 50,000 = 0.18: at least 5.6x slower), seed 2's free control never
-    # did (>= 16.7x); median 2.5x, and three seeds give no 95% interval.
+    # did (>= 16.7x); with seed 6's 4.0x the median is (2.5 + 4.0) / 2, and four seeds give no 95% interval.
     rows = []
     for s, (clamp, free) in enumerate([(1000, 6000), (2000, 4000), (500, 10000), (1000, 3000), (4000, 8000), (4000, None)]):
         rows += [block_row("norm_clamp", "base", s, 20000.0), block_row("norm_clamp", "clamp_l2", s, clamp),
@@ -350,19 +369,24 @@ def test_clamp_gain_block_by_hand():
     for s, (clamp, free) in enumerate([(None, 9000), (2000, 5000), (3000, None)]):
         rows += [block_row("norm_clamp", "clamp_l1", s, clamp), block_row("ticket_vs_norm", "same_l1", s, free)]
     rows.append(block_row("norm_clamp", "clamp_l2", 0, 100.0, model="transformer"))  # another network: not counted
+    # seed 6's base never generalized and was extended to 100,000 steps: its 50,000-step same_l1 (4,000,
+    # a ratio of 4.0) is the free control of the 50,000-step clamp, not the 100,000-step one
+    rows += [block_row("ticket_vs_norm", "base", 6, None, steps=steps) for steps in (50000.0, 100000.0)]
+    rows += [block_row("ticket_vs_norm", "same_l1", 6, 4000.0), block_row("norm_clamp", "clamp_l1", 6, 1000.0),
+             block_row("ticket_vs_norm", "same_l1", 6, 90000.0, steps=100000.0)]
     table = blocks.block_clamp_gain(rows, "model=mlp").splitlines()
-    assert table[2] == ("| same_l1 / clamp_l1 | 0,1,2 | ≥5.6x slower; 2.5x; ≥16.7x | "
-                        "2.5x (range ∞x slower to ∞: no 95% interval with n = 3) |")
+    assert table[2] == ("| same_l1 / clamp_l1 | 0,1,2,6 | ≥5.6x slower; 2.5x; ≥16.7x; 4.0x | "
+                        "3.2x (range ∞x slower to ∞: no 95% interval with n = 4) |")
     assert table[3] == "| same_l2 / clamp_l2 | 0,1,2,3,4,5 | 6.0x; 2.0x; 20.0x; 3.0x; 2.0x; ≥12.5x | 4.5x [2.0x, ∞] (96.9%) |"
 
 
 def test_norms_block_is_the_median_over_seeds_at_each_step():
     rows = [block_row("norm_clamp", arm, s, 1000.0) for arm in ("ticket", "clamp_l2") for s in range(3)]
     rows.append(block_row("norm_clamp", "ticket", 0, 1000.0, model="transformer"))
-    curves = {f"norm_clamp-mlp-{arm}-s{s}": [dict(step=step, l2=l2 + s * s + 100 * (arm == "clamp_l2"), l1=1000.0 * (s + 1) ** 2 + step)
+    curves = {f"norm_clamp-mlp-{arm}-s{s}-50000": [dict(step=step, l2=l2 + s * s + 100 * (arm == "clamp_l2"), l1=1000.0 * (s + 1) ** 2 + step)
                                            for step, l2 in ((0, 30.0), (1000, 50.0))]
               for arm in ("ticket", "clamp_l2") for s in range(3)}
-    curves["norm_clamp-transformer-ticket-s0"] = [dict(step=0, l2=1e6, l1=1e6)]
+    curves["norm_clamp-transformer-ticket-s0-50000"] = [dict(step=0, l2=1e6, l1=1e6)]
     table = blocks.block_norms(rows, curves, "exp=norm_clamp model=mlp at=0,1000,2000").splitlines()
     assert table[0] == "| arm | seeds | step 0: L2 / L1 | step 1,000: L2 / L1 | step 2,000: L2 / L1 |"
     # seeds' L2 30, 31, 34 (median 31, mean 31.7) and L1 1,000, 4,000, 9,000 at step 0; the transformer's left out
