@@ -84,6 +84,7 @@ if [ "$central" = 0 ]; then
   commands+=("transformer|python grok.py --exp mask_or_init --model transformer")
   # ours: where the Transformer's bases that stop short of 95% are wrong (their bases reused)
   commands+=("transformer|python grok.py --exp plateau --model transformer")
+  commands+=("transformer|python grok.py --exp plateau --model transformer --steps 100000")
   # the authors' variants of no_wd: their committed run (Transformer, 30,000 steps) and the MLP alike
   rates="0.6,0.7,0.75,0.8,0.81,0.85,0.9"
   commands+=("variants|python grok.py --exp no_wd --model transformer --steps 30000 --prune-rates $rates")
@@ -116,6 +117,8 @@ echo "[run_all] $n commands in $((($(date +%s) - start) / 60))m, ${#failed[@]} f
 for folder in "$out"/*/; do
   [ -e "$folder/summary.csv" ] && { python -m replication.plot --out "$folder" || echo "[run_all] no figures for $folder (see above)"; }
 done
+[ -e "$out/mlp/summary.csv" ] && [ -e "$out/transformer/summary.csv" ] &&
+  { python -m replication.plot --norms "$out/mlp" "$out/transformer" --out "$out" || true; }
 python -m replication.report --out "$out"
 for f in ${failed[@]+"${failed[@]}"}; do echo "[run_all] FAILED: $f"; done
 [ ${#failed[@]} = 0 ]
