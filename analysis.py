@@ -192,6 +192,27 @@ def error_breakdown(pairs, correct, p):
             "a_ne_b": wrong[~same].mean().item() if (~same).any() else math.nan, "by_token": by_token}
 
 
+def answer_offsets(logits, pairs, p):
+    """Where the answers go, by offset from the right one: for d = 1 ... floor(p/2), (wrong[d-1], the
+    number of pairs (a, b) whose predicted answer is c + d or c - d, c = (a + b) mod p; gap[d-1] and
+    spread[d-1], the mean and standard deviation over the pairs of the margin
+    logit(c) - (logit(c + d) + logit(c - d)) / 2). A network that computes with a
+    few Fourier frequencies f (logit(c') ~ sum_f alpha_f cos(2 pi f (a + b - c') / p)) has its smallest
+    gaps at the offsets d where cos(2 pi f d / p) is near 1 for its large alpha_f: "ghost" answers; an
+    error at a ghost offset is that algorithm losing its margin, not a random miss. `logits` (n, p),
+    `pairs` (n, 2)."""
+    logits = logits.detach().double()
+    c = (pairs[:, 0].long() + pairs[:, 1].long()) % p
+    offset = (logits.argmax(1) - c) % p
+    folded = torch.minimum(offset, p - offset)
+    wrong = torch.zeros(p // 2 + 1, dtype=torch.long).index_add_(0, folded, torch.ones_like(folded))[1:]
+    d = torch.arange(1, p // 2 + 1)
+    right = logits.gather(1, c[:, None])
+    ghosts = (logits.gather(1, (c[:, None] + d) % p) + logits.gather(1, (c[:, None] - d) % p)) / 2
+    margin = right - ghosts
+    return wrong, margin.mean(0), margin.std(0)
+
+
 def wrong_set_overlap(correct_then, correct_now):
     """How stable the set of wrong test pairs is between two checkpoints: (|W1 and W2| / |W1 or W2|, the
     Jaccard similarity of the two sets; |W1|, |W2|). 1.0: the same pairs wrong."""

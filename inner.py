@@ -144,8 +144,10 @@ def exp_plateau(args):
     a = b and a != b, by the answer c = (a + b) mod p, by |a - b| and by token (analysis.error_breakdown);
     how stable the wrong test pairs are over the last PLATEAU_WINDOW steps (analysis.wrong_set_overlap
     of the checkpoints then and now); the token embedding's Fourier spectrum and its key frequencies
-    (analysis.embedding_spectrum). Rows in analysis.csv: the scalars, "wrong_pair" (value a * p + b, one
-    row per wrong test pair) and "spectrum_<f>"."""
+    (analysis.embedding_spectrum); and where the wrong answers go: how many are off by each offset d,
+    and the margin of the right answer's logit over the answers c +- d (analysis.answer_offsets). Rows
+    in analysis.csv: the scalars, "wrong_pair" (value a * p + b, one row per wrong test pair),
+    "spectrum_<f>", "offset_wrong_<d>", "offset_gap_<d>" and "offset_spread_<d>"."""
     if family(args.task) != "modular":
         raise UsageError("--exp plateau reads the errors on modular pairs: use a modular --task")
     import torch
@@ -155,14 +157,16 @@ def exp_plateau(args):
         model, data = build_model(b.run), b.data
         found = []
 
-        def correct_at(step):
+        def logits_at(step):
             with torch.no_grad():
                 for name, w in model.weights().items():
                     w.copy_(checkpoint(args.out, b.run, step)[name])
-                return model(data.x_test).argmax(1) == data.y_test
+                return model(data.x_test)
 
+        correct_at = lambda step: logits_at(step).argmax(1) == data.y_test
         last = b.run.steps
-        now = correct_at(last)
+        logits = logits_at(last)
+        now = logits.argmax(1) == data.y_test
         e = analysis.error_breakdown(data.x_test, now, b.run.p)
         found += [dict(step=last, metric=m, value=e[m]) for m in ("overall", "a_eq_b", "a_ne_b")]
         for name in ("by_answer", "by_distance", "by_token"):
@@ -172,6 +176,9 @@ def exp_plateau(args):
         p = b.run.p
         found += [dict(step=last, metric="wrong_pair", value=int(a) * p + int(c))
                   for (a, c), ok in zip(data.x_test.tolist(), now.tolist()) if not ok]
+        offsets = zip(("wrong", "gap", "spread"), analysis.answer_offsets(logits, data.x_test, p))
+        found += [dict(step=last, metric=f"offset_{name}_{d}", value=v) for name, values in offsets
+                  for d, v in enumerate(values.tolist(), start=1)]
         then = max(0, last - PLATEAU_WINDOW) // b.run.ckpt_every * b.run.ckpt_every
         overlap, n_then, n_now = analysis.wrong_set_overlap(correct_at(then), now)
         found += [dict(step=last, metric="wrong_overlap", value=overlap), dict(step=then, metric="n_wrong", value=n_then),

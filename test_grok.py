@@ -1509,6 +1509,20 @@ def test_error_breakdown_and_wrong_set_overlap_by_hand():
     assert analysis.wrong_set_overlap(then, now) == (1 / 3, 2, 2)
 
 
+def test_answer_offsets_by_hand():
+    # p = 5, pairs (0, 1) and (2, 2): c = 1 and 4. The first is answered 3 (offset +2), the second 0 (+1 = -4)
+    pairs = torch.tensor([[0, 1], [2, 2]])
+    logits = torch.tensor([[0.0, 1.0, 0.5, 2.0, 0.0],
+                           [3.0, 0.0, 0.0, 1.0, 2.0]])
+    wrong, gap, spread = analysis.answer_offsets(logits, pairs, 5)
+    assert wrong.tolist() == [1, 1]  # one answer off by 1, one off by 2
+    # margins at d = 1: 1 - (0.5 + 0) / 2 and 2 - (3 + 1) / 2; at d = 2: 1 - (2 + 0) / 2 and 2 - (0 + 0) / 2
+    assert gap.tolist() == pytest.approx([(0.75 + 0.0) / 2, (0.0 + 2.0) / 2])
+    assert spread.tolist() == pytest.approx([0.75 / 2 ** 0.5, 2.0 / 2 ** 0.5])  # two values x, y: |x - y| / sqrt(2)
+    right = torch.tensor([[0.0, 5.0, 0.0, 0.0, 0.0]] * 2)
+    assert analysis.answer_offsets(right, torch.tensor([[0, 1]] * 2), 5)[0].tolist() == [0, 0]  # right: no offset counted
+
+
 def test_embedding_spectrum_of_a_cosine_is_its_frequency():
     p = 11
     a = torch.arange(p, dtype=torch.float64)

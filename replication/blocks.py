@@ -282,10 +282,26 @@ def block_plateau(rows, analysis):
                       span("by_distance", ".2f"),
                       span("by_token", ".2f"),
                       f"{at('n_wrong', '.0f')} ({at('n_wrong', '.0f', then[0]) if then else '-'} at {then[0]:,.0f})" if then else at('n_wrong', '.0f'),
-                      at("wrong_overlap", ".2f"), at("n_key_frequencies", ".0f")])
+                      at("wrong_overlap", ".2f"), at("n_key_frequencies", ".0f")] + ghosts(m, r["steps"]))
     return md_table(["seed", "steps", "t_gen", "final test acc", "error a = b / a ≠ b", "error by answer c (min-max)",
                      "by distance a - b", "by token", "wrong test pairs (earlier)", "Jaccard of the wrong sets",
-                     "W_E key frequencies (80%)"], lines)
+                     "W_E key frequencies (80%)", "margin over the strongest ghost c ± d: mean ± std over pairs",
+                     "wrong answers at the 3 strongest ghosts"], lines)
+
+
+def ghosts(m, step):
+    """analysis.answer_offsets' rows at `step`: the margin of the right logit over the ghost answers c ± d
+    with the smallest mean margin (mean ± std over test pairs), and the share of wrong answers at the
+    three ghosts with the smallest mean margins (3 of the floor(p/2) offsets: 3/33 on p = 67 if spread
+    evenly)."""
+    gap = {int(k.rsplit("_", 1)[1]): v[step] for k, v in m.items() if k.startswith("offset_gap_") and step in v}
+    if not gap:
+        return ["-", "-"]
+    order = sorted(gap, key=gap.get)
+    wrong = {d: m[f"offset_wrong_{d}"][step] for d in gap}
+    share = (f"{sum(wrong[d] for d in order[:3]) / sum(wrong.values()):.0%} (±{', ±'.join(map(str, order[:3]))})"
+             if sum(wrong.values()) else "- (none wrong)")
+    return [f"{gap[order[0]]:.1f} ± {m[f'offset_spread_{order[0]}'][step]:.1f} (d = {order[0]})", share]
 
 
 def block_numerics(rows):

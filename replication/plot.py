@@ -291,9 +291,12 @@ def seeds_figure(runs, plt):
 def plateau_figure(runs, analysis, plt):
     """--exp plateau: for each seed's base, its wrong test pairs at the last step as a p x p picture
     (a down, b across; grey: training pairs or not in the unordered test set), titled with its final
-    test accuracy; below, the token embedding's Fourier spectrum (share of energy per frequency)."""
-    runs = sorted(runs, key=lambda r: int(r["seed"]))
-    fig, axes = plt.subplots(2, len(runs), figsize=(2.3 * len(runs), 4.6), squeeze=False)
+    test accuracy; below, the token embedding's Fourier spectrum (share of energy per frequency); at the
+    bottom, where the wrong answers go: how many are c +- d for each offset d (bars) and the right
+    answer's mean margin over c +- d (line, right axis: the smallest margins are the "ghost" answers)."""
+    runs = sorted(runs, key=lambda r: (float(r["steps"]), int(r["seed"])))
+    offsets = any(a["metric"].startswith("offset_gap_") for r in runs for a in analysis[("plateau", r["run"])])
+    fig, axes = plt.subplots(2 + offsets, len(runs), figsize=(2.3 * len(runs), 2.3 * (2 + offsets)), squeeze=False)
     for i, r in enumerate(runs):
         rows = analysis[("plateau", r["run"])]
         p = int(number(r.get("p")) or 67)
@@ -303,7 +306,8 @@ def plateau_figure(runs, analysis, plt):
                 v = int(number(a["value"]))
                 picture[v // p][v % p] = 1.0
         axes[0][i].imshow(picture, cmap="Reds", vmin=0, vmax=1)
-        axes[0][i].set_title(f"seed {r['seed']}: test {number(r['final_test_acc']):.3f}", fontsize=8)
+        axes[0][i].set_title(f"seed {r['seed']}, {number(r['steps']) / 1000:g}k: test {number(r['final_test_acc']):.3f}",
+                             fontsize=8)
         axes[0][i].set_xticks([])
         axes[0][i].set_yticks([])
         spectrum = sorted((int(a["metric"].split("_")[1]), number(a["value"])) for a in rows
@@ -311,8 +315,19 @@ def plateau_figure(runs, analysis, plt):
         axes[1][i].bar([f for f, _ in spectrum], [s for _, s in spectrum], color="C3" if number(r["t_gen"]) is None else "C0")
         axes[1][i].set_xlabel("frequency", fontsize=7)
         axes[1][i].tick_params(labelsize=6)
+        if offsets:
+            by = lambda name: sorted((int(a["metric"].rsplit("_", 1)[1]), number(a["value"])) for a in rows
+                                     if a["metric"].startswith(f"offset_{name}_"))
+            axes[2][i].bar([d for d, _ in by("wrong")], [n for _, n in by("wrong")], color="C3")
+            margin = axes[2][i].twinx()
+            margin.plot([d for d, _ in by("gap")], [g for _, g in by("gap")], color="k", lw=0.8)
+            margin.tick_params(labelsize=6)
+            axes[2][i].set_xlabel("offset d of the answer c ± d", fontsize=7)
+            axes[2][i].tick_params(labelsize=6)
     axes[0][0].set_ylabel("wrong test pairs (a, b)", fontsize=7)
     axes[1][0].set_ylabel("W_E energy share", fontsize=7)
+    if offsets:
+        axes[2][0].set_ylabel("wrong answers (bars); mean margin (line)", fontsize=6)
     return fig
 
 

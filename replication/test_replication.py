@@ -399,12 +399,17 @@ def test_plateau_block_reads_each_metric_at_the_bases_last_step():
             block_row("plateau", "base", 1, 7000.0, model="transformer", final_test_acc=1.0)]
     last = dict(a_eq_b=0.5, a_ne_b=0.071, by_answer_min=0.0, by_answer_max=0.25, by_distance_min=0.01,
                 by_distance_max=0.3, by_token_min=0.02, by_token_max=0.2, wrong_overlap=0.9, n_key_frequencies=4)
+    # offsets d = 1 ... 5: the smallest mean margins at d = 4 (2.0), 2 (3.0) and 5 (4.0); 6 of the 10
+    # wrong answers are at those three
+    gap, spread, wrong = [9.0, 3.0, 8.0, 2.0, 4.0], [1.0, 1.5, 1.0, 0.5, 1.0], [4, 3, 0, 2, 1]
+    last.update({f"offset_{name}_{d}": v for name, values in (("gap", gap), ("spread", spread), ("wrong", wrong))
+                 for d, v in enumerate(values, start=1)})
     analysis = {("plateau", rows[0]["run"]): {**{k: {100000: v} for k, v in last.items()}, "n_wrong": {80000: 101, 100000: 97}},
                 ("plateau", rows[1]["run"]): {"n_wrong": {50000: 4}, "n_key_frequencies": {50000: 5}}}
     table = blocks.block_plateau(rows, analysis).splitlines()
-    assert table[2:] == ["| 1 | 50,000 | 7,000 | 1.000 | - / - | - | - | - | 4 | - | 5 |",  # shorter first
+    assert table[2:] == ["| 1 | 50,000 | 7,000 | 1.000 | - / - | - | - | - | 4 | - | 5 | - | - |",  # shorter first
                          "| 0 | 100,000 | n.r. | 0.929 | 0.50 / 0.071 | 0.00-0.25 | 0.01-0.30 | 0.02-0.20 | "
-                         "97 (101 at 80,000) | 0.90 | 4 |"]
+                         "97 (101 at 80,000) | 0.90 | 4 | 2.0 ± 0.5 (d = 4) | 60% (±4, ±2, ±5) |"]
 
 
 def test_at_p_block_judges_the_claims_again_on_the_curves():
