@@ -1167,6 +1167,20 @@ def test_every_experiment_runs_end_to_end(tmp_path, exp):
     assert len(read_csv(os.path.join(out, "curves.csv"))) == len(curves)
 
 
+def test_plateau_counts_every_wrong_answer_once_by_its_offset(tmp_path):
+    """exp_plateau's rows agree with each other: the wrong answers counted by offset d = 1 ... floor(p/2)
+    (analysis.answer_offsets) add up to the wrong test pairs listed and to n_wrong at the last step."""
+    out = str(tmp_path)
+    assert run_cli(["--exp", "plateau", "--model", "transformer", "--out", out, "--seeds", "0,1"] + TINY) == 0
+    rows = read_csv(os.path.join(out, "analysis.csv"))
+    for run in {r["run"] for r in rows}:
+        mine = [r for r in rows if r["run"] == run and r["step"] == "60"]
+        by_offset = {r["metric"]: float(r["value"]) for r in mine if r["metric"].startswith("offset_wrong_")}
+        assert sorted(by_offset) == [f"offset_wrong_{d}" for d in range(1, 6)]  # p = 11
+        n_wrong = [float(r["value"]) for r in mine if r["metric"] == "n_wrong"]
+        assert sum(by_offset.values()) == sum(r["metric"] == "wrong_pair" for r in mine) == n_wrong[0] > 0
+        assert len([r for r in mine if r["metric"].startswith("offset_gap_")]) == 5
+
 def test_phase_tickets_take_every_checkpoint_up_to_the_base_length(tmp_path):
     """Masks every ckpt_every steps up to the base's length; the last is the base's final
     weights, so that phase ticket is the grokking ticket, curve for curve."""
