@@ -195,7 +195,7 @@ def error_breakdown(pairs, correct, p):
 def answer_offsets(logits, pairs, p):
     """Where the answers go, by offset from the right one: for d = 1 ... floor(p/2), (wrong[d-1], the
     number of pairs (a, b) whose predicted answer is c + d or c - d, c = (a + b) mod p; gap[d-1] and
-    spread[d-1], the mean and standard deviation over the pairs of the margin
+    spread[d-1], the mean and the standard deviation (n - 1) over the pairs of the margin
     logit(c) - (logit(c + d) + logit(c - d)) / 2). A network that computes with a
     few Fourier frequencies f (logit(c') ~ sum_f alpha_f cos(2 pi f (a + b - c') / p)) has its smallest
     gaps at the offsets d where cos(2 pi f d / p) is near 1 for its large alpha_f: "ghost" answers; an
