@@ -74,7 +74,7 @@ def block_central(verdicts):
 
 # What each step-comparing test's effect (claim_tests.Judged.effect) is the ratio of.
 EFFECT_OF = {"base_groks": "t_gen / t_mem",
-             "ticket_before_base": "base / arm", "no_speedup": "base / arm",
+             "ticket_before_base": "base / arm", "no_speedup": "base / arm", "ticket_before": "arm / ticket",
              "ticket_before_norm_controls": "sooner control / ticket",
              "pai_no_speedup": "base / soonest PaI",
              "ticket_before_pai": "soonest PaI / ticket"}
