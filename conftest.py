@@ -1,8 +1,8 @@
 """Shared test fixtures (test_grok.py imports them) and the markers: `slow` (end-to-end runs of
 several seconds each) and `cuda` (needs a GPU).
 
-    python -m pytest -q test_grok.py replication                  # everything (about 2.5 minutes on 2 cores)
-    python -m pytest -q test_grok.py replication -m "not slow"    # the specification checks, about 40 s
+    python -m pytest -q test_grok.py replication                  # everything (about 2 minutes on 2 cores)
+    python -m pytest -q test_grok.py replication -m "not slow"    # the specification checks, about 30 s
 """
 import gzip
 import os

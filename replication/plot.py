@@ -316,12 +316,13 @@ def plateau_figure(runs, analysis, plt):
         axes[1][i].set_xlabel("frequency", fontsize=7)
         axes[1][i].tick_params(labelsize=6)
         if offsets:
-            by = lambda name: sorted((int(a["metric"].rsplit("_", 1)[1]), number(a["value"])) for a in rows
-                                     if a["metric"].startswith(f"offset_{name}_"))
-            axes[2][i].bar([d for d, _ in by("wrong")], [n for _, n in by("wrong")], color="C3")
-            margin = axes[2][i].twinx()
-            margin.plot([d for d, _ in by("gap")], [g for _, g in by("gap")], color="k", lw=0.8)
-            margin.tick_params(labelsize=6)
+            wrong, gap = (sorted((int(a["metric"].rsplit("_", 1)[1]), number(a["value"])) for a in rows
+                                 if a["metric"].startswith(f"offset_{name}_")) for name in ("wrong", "gap"))
+            if wrong:  # a base analysed before answer_offsets existed has none
+                axes[2][i].bar(*zip(*wrong), color="C3")
+                margin = axes[2][i].twinx()
+                margin.plot(*zip(*gap), color="k", lw=0.8)
+                margin.tick_params(labelsize=6)
             axes[2][i].set_xlabel("offset d of the answer c ± d", fontsize=7)
             axes[2][i].tick_params(labelsize=6)
     axes[0][0].set_ylabel("wrong test pairs (a, b)", fontsize=7)

@@ -189,7 +189,8 @@ def test_plot_draws_the_norms_of_two_networks_in_one_figure(tmp_path, monkeypatc
     runs = plot.norm_runs(summary, curves, "add", "mlp")
     assert sorted(r["arm"] for _, r in runs) == ["base", "clamp_l2", "sphere_l2", "ticket"]
     fig = plot.norms_figure([("mlp", runs, curves), ("again", runs, curves)], plt)
-    assert len(fig.axes) == 4 and len(fig.axes[0].get_lines()) == len(runs)  # a row per network, a line per run
+    # a row per network, a line per run in each of its two panels
+    assert len(fig.axes) == 4 and [len(ax.get_lines()) for ax in fig.axes] == [len(runs)] * 4
     plt.close(fig)
     monkeypatch.setattr(sys, "argv", ["plot.py", "--norms", out, out, "--out", str(tmp_path / "figures")])
     assert plot.main() == 0 and os.path.exists(tmp_path / "figures" / "norms_norm_clamp.png")
